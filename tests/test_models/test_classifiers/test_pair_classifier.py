@@ -1,0 +1,164 @@
+import copy
+
+import pytest
+import torch
+
+import vpl_mm  # noqa: F401
+from mmpretrain.registry import MODELS
+from vpl_mm.models import PairContrastiveLoss, PairKLDivLoss
+
+
+def build_pair(cfg, **kwargs):
+    cfg = dict(copy.deepcopy(cfg), **kwargs)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_branches_are_stock_classifiers(pair_cfg, tiny_cnn_cfg):
+    from mmpretrain.models import ImageClassifier
+    model = build_pair(pair_cfg)
+    assert type(model.cnn) is ImageClassifier
+    assert type(model.trans) is ImageClassifier
+    # the CNN embedding (64) is projected to the transformer's (32)
+    assert tuple(model.pair_head.proj.weight.shape) == (32, 64)
+    # a branch's state dict is the stock classifier's
+    stock = MODELS.build(tiny_cnn_cfg)
+    assert set(model.cnn.state_dict()) == set(stock.state_dict())
+
+
+def test_tensor_mode_matches_stock_branches(pair_cfg, batch):
+    model = build_pair(pair_cfg).eval()
+    inputs, _ = batch
+    out = model(inputs, mode='tensor')
+    with torch.no_grad():
+        torch.testing.assert_close(out['cnn'], model.cnn(inputs))
+        torch.testing.assert_close(out['trans'], model.trans(inputs))
+        # h is the input of the last linear layer: the head's pre_logits
+        h, z = model.embed('trans', inputs)
+        torch.testing.assert_close(
+            h, model.trans.head.pre_logits(model.trans.extract_feat(inputs)))
+        torch.testing.assert_close(z, out['trans'])
+
+
+def test_loss_mode(pair_cfg, batch):
+    torch.manual_seed(0)
+    model = build_pair(pair_cfg).eval()  # eval: no dropout, same BN stats
+    inputs, samples = batch
+    losses = model(inputs, samples, mode='loss')
+    assert set(losses) == {'loss_cnn', 'loss_trans', 'loss_cl', 'loss_kl'}
+    # each branch's own loss is its stock head loss (eq. 1, 2)
+    torch.testing.assert_close(losses['loss_cnn'],
+                               model.cnn.loss(inputs, samples)['loss'])
+    torch.testing.assert_close(losses['loss_trans'],
+                               model.trans.loss(inputs, samples)['loss'])
+    h_cnn, z_cnn = model.embed('cnn', inputs)
+    h_trans, z_trans = model.embed('trans', inputs)
+    torch.testing.assert_close(
+        losses['loss_cl'],
+        PairContrastiveLoss()(model.pair_head.proj(h_cnn), h_trans))
+    torch.testing.assert_close(losses['loss_kl'],
+                               PairKLDivLoss()(z_cnn, z_trans))
+
+    model.pair_head.use_kl = False
+    assert 'loss_kl' not in model(inputs, samples, mode='loss')
+
+
+def test_head_extra_outputs_get_branch_suffix(pair_cfg, batch):
+    pair_cfg['cnn']['head']['cal_acc'] = True
+    model = build_pair(pair_cfg)
+    losses = model(*batch, mode='loss')
+    assert 'accuracy_top-1_cnn' in losses and 'loss_cnn' in losses
+
+
+def grads(module):
+    return [p.grad for p in module.parameters() if p.requires_grad]
+
+
+def is_zero(grad):
+    return grad is None or grad.abs().max() == 0
+
+
+@pytest.mark.parametrize('restrict_grad', [True, False])
+def test_gradient_flow(pair_cfg, batch, restrict_grad):
+    model = build_pair(
+        pair_cfg, pair_head=dict(restrict_grad=restrict_grad))
+    inputs, samples = batch
+
+    model.zero_grad()
+    model(inputs, samples, mode='loss')['loss_cl'].backward()
+    trans_grads = grads(model.trans.backbone)
+    assert any(not is_zero(g) for g in trans_grads)
+    assert not is_zero(model.pair_head.proj.weight.grad)
+    cnn_zero = all(is_zero(g) for g in grads(model.cnn))
+    assert cnn_zero == restrict_grad
+
+    model.zero_grad()
+    model(inputs, samples, mode='loss')['loss_kl'].backward()
+    assert any(not is_zero(g) for g in grads(model.cnn))
+    trans_zero = all(is_zero(g) for g in grads(model.trans))
+    assert trans_zero == restrict_grad
+
+
+@pytest.mark.parametrize('pred_branch', ['cnn', 'trans'])
+def test_predict_mode(pair_cfg, batch, pred_branch):
+    model = build_pair(pair_cfg, pred_branch=pred_branch).eval()
+    inputs, samples = batch
+    labels = [int(s.gt_label) for s in samples]
+    with torch.no_grad():
+        out = model(inputs, copy.deepcopy(samples), mode='predict')
+        stock = {
+            name: getattr(model, name).predict(inputs)
+            for name in ('cnn', 'trans')
+        }
+    assert len(out) == len(samples)
+    for i, sample in enumerate(out):
+        for name in ('cnn', 'trans'):
+            torch.testing.assert_close(sample.get(name).pred_score,
+                                       stock[name][i].pred_score)
+            assert int(sample.get(name).gt_label) == labels[i]
+        torch.testing.assert_close(sample.pred_score,
+                                   stock[pred_branch][i].pred_score)
+        assert int(sample.gt_label) == labels[i]
+    # without data samples too
+    assert len(model(inputs, mode='predict')) == len(samples)
+
+
+def test_data_preprocessor_default(pair_cfg):
+    from mmpretrain.models import ClsDataPreprocessor
+    assert isinstance(build_pair(pair_cfg).data_preprocessor,
+                      ClsDataPreprocessor)
+
+
+@pytest.mark.parametrize('missing', ['cnn', 'trans'])
+def test_missing_branch(pair_cfg, missing):
+    pair_cfg.pop(missing)
+    with pytest.raises(ValueError, match=f'`{missing}` is missing'):
+        MODELS.build(pair_cfg)
+
+
+def test_unknown_pred_branch(pair_cfg):
+    with pytest.raises(ValueError, match='pred_branch'):
+        MODELS.build(dict(pair_cfg, pred_branch='vit'))
+
+
+def test_differing_sizes_without_projection(pair_cfg):
+    with pytest.raises(ValueError, match='cnn 64, trans 32'):
+        MODELS.build(dict(pair_cfg, pair_head=dict(with_proj=False)))
+
+
+def test_wrong_declared_channels(pair_cfg):
+    with pytest.raises(ValueError, match='trans_channels=48'):
+        MODELS.build(dict(pair_cfg, pair_head=dict(trans_channels=48)))
+
+
+def test_different_class_counts(pair_cfg):
+    pair_cfg['trans']['head']['num_classes'] = 7
+    with pytest.raises(ValueError, match='cnn 10, trans 7'):
+        MODELS.build(pair_cfg)
+
+
+def test_head_without_linear_layer(pair_cfg):
+    pair_cfg['cnn']['head'] = dict(type='ClsHead')
+    with pytest.raises(TypeError, match='must end in a linear layer'):
+        MODELS.build(pair_cfg)

@@ -1,0 +1,143 @@
+"""End to end: the demo pair through tools/train.py, test.py, --resume,
+--amp, dist_train.sh and MMPretrain's own stock train.py."""
+import json
+import sys
+import os.path as osp
+
+import pytest
+import torch
+
+import vpl_mm  # noqa: F401
+from _utils import (PAIR_CONFIG, ROOT, data_options, free_port, python, run,
+                    scalars)
+
+EPOCHS = 5  # x = y = 20: epoch 1 CL only, 2-4 both, 5 KL only
+
+
+def schedule_options(epochs=EPOCHS):
+    options = [
+        f'train_cfg.max_epochs={epochs}', 'default_hooks.logger.interval=5',
+        'default_hooks.checkpoint.max_keep_ckpts=-1'
+    ]
+    if epochs > 1:  # the cosine phase starts after the warm-up epoch
+        options.append(f'param_scheduler.1.end={epochs}')
+    return options
+
+
+def terms_by_epoch(records):
+    """{epoch: set of PLM terms logged in that epoch's train records}."""
+    terms = {}
+    for r in records:
+        if 'loss' in r and 'epoch' in r:
+            terms.setdefault(r['epoch'], set()).update(
+                k for k in ('loss_cl', 'loss_kl') if k in r)
+    return terms
+
+
+def val_records(records):
+    return [r for r in records if 'trans/accuracy/top1' in r]
+
+
+@pytest.fixture(scope='module')
+def pair_run(digits_root, tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('pair'))
+    log = python('tools/train.py', PAIR_CONFIG, '--work-dir', work_dir,
+                 '--cfg-options', *data_options(digits_root),
+                 *schedule_options())
+    return work_dir, log
+
+
+def test_train_runs_the_three_stages(pair_run):
+    work_dir, log = pair_run
+    assert 'epoch 1/5: stage "CL only"' in log
+    assert 'epoch 2/5: stage "CL + KL"' in log
+    assert 'epoch 5/5: stage "KL only"' in log
+    records = scalars(work_dir)
+    assert terms_by_epoch(records) == {
+        1: {'loss_cl'}, 2: {'loss_cl', 'loss_kl'}, 3: {'loss_cl', 'loss_kl'},
+        4: {'loss_cl', 'loss_kl'}, 5: {'loss_kl'}}
+    vals = val_records(records)
+    assert len(vals) == EPOCHS
+    for key in ('cnn/accuracy/top1', 'cnn/accuracy/top5',
+                'trans/accuracy/top1', 'trans/accuracy/top5'):
+        assert key in vals[-1]
+    # the pair learns on the real digits (10 classes: chance is 10%)
+    assert vals[-1]['cnn/accuracy/top1'] > 50
+
+
+def test_test_tool_reproduces_last_validation(pair_run, digits_root,
+                                              tmp_path):
+    work_dir, _ = pair_run
+    out = str(tmp_path / 'metrics.json')
+    python('tools/test.py', PAIR_CONFIG, osp.join(work_dir, 'epoch_5.pth'),
+           '--work-dir', str(tmp_path), '--out', out, '--out-item',
+           'metrics', '--cfg-options', *data_options(digits_root))
+    with open(out) as f:
+        metrics = json.load(f)
+    last_val = val_records(scalars(work_dir))[-1]
+    for key in ('cnn/accuracy/top1', 'trans/accuracy/top1',
+                'trans/accuracy/top5'):
+        assert metrics[key] == pytest.approx(last_val[key], abs=1e-3)
+
+
+def test_resume_lands_in_the_right_stage(pair_run, digits_root, tmp_path):
+    work_dir, _ = pair_run
+    log = python('tools/train.py', PAIR_CONFIG, '--work-dir', str(tmp_path),
+                 '--resume', osp.join(work_dir, 'epoch_3.pth'),
+                 '--cfg-options', *data_options(digits_root),
+                 *schedule_options())
+    assert 'resumed epoch: 3' in log
+    assert 'epoch 5/5: stage "KL only"' in log
+    assert terms_by_epoch(scalars(str(tmp_path))) == {
+        4: {'loss_cl', 'loss_kl'}, 5: {'loss_kl'}}
+    assert osp.exists(tmp_path / 'epoch_5.pth')
+
+
+def test_checkpoint_loads_safely(pair_run):
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+    from mmengine.config import Config
+    work_dir, _ = pair_run
+    path = osp.join(work_dir, 'epoch_5.pth')
+    ckpt = torch.load(path)  # weights_only=True
+    assert ckpt['meta']['epoch'] == 5
+    model = MODELS.build(Config.fromfile(PAIR_CONFIG).model)
+    load_checkpoint(model, path, strict=True)
+    torch.testing.assert_close(model.state_dict(), ckpt['state_dict'])
+
+
+def test_amp_on_cpu(digits_root, tmp_path):
+    log = python('tools/train.py', PAIR_CONFIG, '--amp', '--work-dir',
+                 str(tmp_path), '--cfg-options', *data_options(digits_root),
+                 *schedule_options(1), 'train_dataloader.dataset.indices=256')
+    assert 'CPUAmpOptimWrapper' in log
+    assert osp.exists(tmp_path / 'epoch_1.pth')
+
+
+def test_dist_train_two_processes_on_gloo(digits_root, tmp_path):
+    log = run([
+        'bash',
+        osp.join(ROOT, 'tools/dist_train.sh'), PAIR_CONFIG, '2',
+        '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(digits_root),
+        *schedule_options(), 'train_dataloader.dataset.indices=512'
+    ], env=dict(PORT=str(free_port())))
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    # every stage ran under DDP, including the KL-only one in which the
+    # projection is not used by any loss
+    assert 'epoch 5/5: stage "KL only"' in log
+    assert osp.exists(tmp_path / 'epoch_5.pth')
+    records = scalars(str(tmp_path))
+    assert len(val_records(records)) == EPOCHS
+    # the sampler shards the 512 images: 256 per rank, 4 batches of 64
+    assert max(r['iter'] for r in records if 'iter' in r) == 4 * EPOCHS
+
+
+def test_stock_mmpretrain_train_runs_our_config(digits_root, tmp_path):
+    # custom_imports in the config registers vpl_mm in MMPretrain's own tool
+    import mmpretrain
+    stock = osp.join(osp.dirname(mmpretrain.__file__), '.mim/tools/train.py')
+    run([sys.executable, stock, PAIR_CONFIG, '--work-dir', str(tmp_path),
+         '--cfg-options', *data_options(digits_root), *schedule_options(1),
+         'train_dataloader.dataset.indices=256'])
+    assert osp.exists(tmp_path / 'epoch_1.pth')

@@ -1,0 +1,3 @@
+from .stage_switch_hook import StageSwitchHook
+
+__all__ = ['StageSwitchHook']

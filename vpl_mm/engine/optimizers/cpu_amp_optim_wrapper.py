@@ -1,0 +1,30 @@
+from contextlib import contextmanager
+
+import torch
+from mmengine.optim import OptimWrapper
+from mmpretrain.registry import OPTIM_WRAPPERS
+
+
+@OPTIM_WRAPPERS.register_module()
+class CPUAmpOptimWrapper(OptimWrapper):
+    """Mixed precision on CPU: bf16 autocast around the forward pass.
+
+    MMEngine's ``AmpOptimWrapper`` needs a GPU. bf16 keeps fp32's exponent
+    range, so no loss scaling is needed. ``tools/train.py --amp`` picks this
+    wrapper on machines without CUDA. The PLM losses still run in fp32.
+
+    Args:
+        dtype (str): Autocast dtype, ``'bfloat16'`` (default) or
+            ``'float16'``.
+        **kwargs: Arguments of :class:`mmengine.optim.OptimWrapper`.
+    """
+
+    def __init__(self, dtype: str = 'bfloat16', **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cast_dtype = getattr(torch, dtype)
+
+    @contextmanager
+    def optim_context(self, model):
+        with super().optim_context(model), torch.autocast(
+                device_type='cpu', dtype=self.cast_dtype):
+            yield

@@ -1,0 +1,3 @@
+from .pair_metric import PairMetric
+
+__all__ = ['PairMetric']

@@ -1,0 +1,3 @@
+from .pair_classifier import BRANCHES, PairClassifier
+
+__all__ = ['BRANCHES', 'PairClassifier']

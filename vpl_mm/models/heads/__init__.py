@@ -1,0 +1,3 @@
+from .pair_learning_head import PairLearningHead
+
+__all__ = ['PairLearningHead']

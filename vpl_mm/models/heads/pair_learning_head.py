@@ -1,0 +1,116 @@
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+
+
+@MODELS.register_module()
+class PairLearningHead(BaseModule):
+    """Pair Learning Module (PLM) of VPL (paper Fig. 1, eq. 3-6).
+
+    Owns the contrastive loss (eq. 3-5), the KL loss (eq. 6) and the affine
+    layer that aligns the embedding sizes when they differ. It is only used
+    in training: after training the two branches work without it.
+
+    With ``restrict_grad=True`` (the paper's design) the contrastive gradient
+    reaches only the transformer (the CNN embedding is detached) and the KL
+    gradient reaches only the CNN (the transformer logits are detached).
+    ``restrict_grad=False`` is the "Bi" ablation of Table 7. The projection
+    sits after the stop-gradient, so it learns in both designs.
+
+    Which terms are on is held in the public flags ``use_cl`` and ``use_kl``;
+    :class:`StageSwitchHook` sets them per eq. 7.
+
+    Args:
+        cnn_channels (int): Size of the CNN embedding :math:`h^{cnn}`.
+        trans_channels (int): Size of the transformer embedding
+            :math:`h^{trans}`.
+        cl_loss (dict): Config of the contrastive loss. Defaults to
+            ``dict(type='PairContrastiveLoss', temperature=1.0)``.
+        kl_loss (dict): Config of the KL loss. Defaults to
+            ``dict(type='PairKLDivLoss', temperature=1.0)``.
+        restrict_grad (bool): Restrict each term's gradient to one branch.
+            Defaults to True.
+        with_proj (bool): Allow the affine projection when the sizes differ.
+            If False, differing sizes are an error. Defaults to True.
+        proj_side (str): Which embedding the projection maps into the other's
+            space, ``'cnn'`` or ``'trans'``. Defaults to ``'cnn'``.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    SIDES = ('cnn', 'trans')
+
+    def __init__(self,
+                 cnn_channels: int,
+                 trans_channels: int,
+                 cl_loss: dict = dict(
+                     type='PairContrastiveLoss', temperature=1.0),
+                 kl_loss: dict = dict(type='PairKLDivLoss', temperature=1.0),
+                 restrict_grad: bool = True,
+                 with_proj: bool = True,
+                 proj_side: str = 'cnn',
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if proj_side not in self.SIDES:
+            raise ValueError(f'PairLearningHead: `proj_side` must be one of '
+                             f'{self.SIDES}, got {proj_side!r}')
+        self.cl_loss = MODELS.build(cl_loss)
+        self.kl_loss = MODELS.build(kl_loss)
+        self.restrict_grad = restrict_grad
+        self.proj_side = proj_side
+        self.proj: Optional[nn.Linear] = None
+        if cnn_channels != trans_channels:
+            if not with_proj:
+                raise ValueError(
+                    'PairLearningHead: the embedding sizes differ (cnn '
+                    f'{cnn_channels}, trans {trans_channels}) and '
+                    '`with_proj=False`, so they cannot be compared. Set '
+                    '`with_proj=True` to add the affine projection.')
+            sizes = dict(cnn=cnn_channels, trans=trans_channels)
+            other = 'trans' if proj_side == 'cnn' else 'cnn'
+            self.proj = nn.Linear(sizes[proj_side], sizes[other])
+        self.use_cl = True
+        self.use_kl = True
+
+    def loss(self, h_cnn: torch.Tensor, h_trans: torch.Tensor,
+             z_cnn: torch.Tensor,
+             z_trans: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Compute the active PLM terms.
+
+        Args:
+            h_cnn (Tensor): CNN embeddings, (N, cnn_channels).
+            h_trans (Tensor): Transformer embeddings, (N, trans_channels).
+            z_cnn (Tensor): CNN logits, (N, C).
+            z_trans (Tensor): Transformer logits, (N, C).
+
+        Returns:
+            dict[str, Tensor]: ``loss_cl`` if ``use_cl``, ``loss_kl`` if
+            ``use_kl``.
+        """
+        losses = dict()
+        if self.use_cl:
+            if self.restrict_grad:
+                h_cnn = h_cnn.detach()
+            h_cnn, h_trans = self._align(h_cnn, h_trans)
+            losses['loss_cl'] = self.cl_loss(h_cnn, h_trans)
+        if self.use_kl:
+            if self.restrict_grad:
+                z_trans = z_trans.detach()
+            loss_kl = self.kl_loss(z_cnn, z_trans)
+            if not self.use_cl and self.proj is not None:
+                # Eq. 7's last stage leaves the projection unused; a zero
+                # term keeps it in the graph so that DDP does not fail.
+                loss_kl = loss_kl + sum(
+                    p.sum() for p in self.proj.parameters()) * 0.
+            losses['loss_kl'] = loss_kl
+        return losses
+
+    def _align(self, h_cnn: torch.Tensor, h_trans: torch.Tensor):
+        """Project one side so that both embeddings have the same size."""
+        if self.proj is None:
+            return h_cnn, h_trans
+        if self.proj_side == 'cnn':
+            return self.proj(h_cnn), h_trans
+        return h_cnn, self.proj(h_trans)

@@ -1,0 +1,90 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+
+from ._utils import check_temperature, fp32
+
+
+@MODELS.register_module()
+class PairContrastiveLoss(nn.Module):
+    r"""Contrastive loss between the two branches' embeddings (eq. 3-5).
+
+    For the CNN anchor :math:`h_i^{cnn}`, eq. 3-4 give
+
+    .. math::
+        P(h_i^{cnn}, h_i^{trans}) = \frac{e^{s(h_i^{cnn}, h_i^{trans})/\tau}}
+        {\sum_{j=1}^N e^{s(h_i^{cnn}, h_j^{trans})/\tau}
+         + \sum_{k \ne i} e^{s(h_i^{cnn}, h_k^{cnn})/\tau}},
+
+    a :math:`(2N-1)`-way classification, and symmetrically for the
+    transformer anchor. Eq. 5 averages :math:`-\log P` over the :math:`2N`
+    anchors. The similarity :math:`s` is the dot product, as in the paper;
+    ``normalize=True`` makes it cosine similarity instead.
+
+    The loss stops no gradient itself: which branch it reaches is decided by
+    :class:`PairLearningHead` (paper Fig. 1). It is computed in fp32 with a
+    log-sum-exp, also under autocast. With ``N = 1`` the only candidate is
+    the positive and the loss is 0.
+
+    Args:
+        temperature (float): :math:`\tau` of eq. 3-4, > 0. Defaults to 1.0.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        normalize (bool): L2-normalise the embeddings first (cosine
+            similarity). Defaults to False (the paper's dot product).
+
+    Example:
+        >>> import torch
+        >>> loss = PairContrastiveLoss(temperature=0.1)
+        >>> h = torch.randn(4, 8)
+        >>> loss(h, h + 0.01 * torch.randn(4, 8)).shape
+        torch.Size([])
+    """
+
+    def __init__(self,
+                 temperature: float = 1.0,
+                 loss_weight: float = 1.0,
+                 normalize: bool = False) -> None:
+        super().__init__()
+        self.temperature = check_temperature(type(self).__name__, temperature)
+        self.loss_weight = loss_weight
+        self.normalize = normalize
+
+    def forward(self, h_cnn: torch.Tensor,
+                h_trans: torch.Tensor) -> torch.Tensor:
+        """Compute :math:`L_{CL}` of eq. 5.
+
+        Args:
+            h_cnn (Tensor): CNN embeddings, shape (N, d).
+            h_trans (Tensor): Transformer embeddings, shape (N, d); row i is
+                the same image as row i of ``h_cnn``.
+
+        Returns:
+            Tensor: The weighted scalar loss, fp32.
+        """
+        if h_cnn.dim() != 2 or h_cnn.shape != h_trans.shape:
+            raise ValueError(
+                'PairContrastiveLoss expects two (N, d) embeddings of the '
+                f'same shape, got {tuple(h_cnn.shape)} and '
+                f'{tuple(h_trans.shape)}')
+        with fp32(h_cnn.device):
+            a, b = h_cnn.float(), h_trans.float()
+            if self.normalize:
+                a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+            n = a.size(0)
+            self_pair = torch.eye(n, dtype=torch.bool, device=a.device)
+            cross = a @ b.t() / self.temperature
+            # k != i in eq. 4: an anchor is never its own negative.
+            cnn_cnn = (a @ a.t() / self.temperature).masked_fill(
+                self_pair, float('-inf'))
+            trans_trans = (b @ b.t() / self.temperature).masked_fill(
+                self_pair, float('-inf'))
+            # Rows 0..N-1: CNN anchors; rows N..2N-1: transformer anchors.
+            # Column i (the partner view of image i) is the positive.
+            logits = torch.cat([
+                torch.cat([cross, cnn_cnn], dim=1),
+                torch.cat([cross.t(), trans_trans], dim=1)
+            ])
+            target = torch.arange(n, device=a.device).repeat(2)
+            loss = F.cross_entropy(logits, target)
+        return self.loss_weight * loss

@@ -1,0 +1,61 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+
+from ._utils import check_temperature, fp32
+
+
+@MODELS.register_module()
+class PairKLDivLoss(nn.Module):
+    r"""KL divergence between the two branches' predictions (eq. 6).
+
+    .. math::
+        L_{KL} = \frac{1}{N}\sum_{i=1}^N
+        KL\big(g(z_i^{trans}/\rho)\,\|\,g(z_i^{cnn}/\rho)\big)
+
+    with ``logits`` = :math:`z^{cnn}` and ``target_logits`` =
+    :math:`z^{trans}`. Exactly eq. 6: no :math:`\rho^2` factor. The loss
+    detaches nothing itself (see :class:`PairLearningHead`) and is computed in
+    fp32, also under autocast.
+
+    Args:
+        temperature (float): :math:`\rho` of eq. 6, > 0. Defaults to 1.0.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+
+    Example:
+        >>> import torch
+        >>> z = torch.randn(4, 10)
+        >>> float(PairKLDivLoss()(z, z))
+        0.0
+    """
+
+    def __init__(self,
+                 temperature: float = 1.0,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.temperature = check_temperature(type(self).__name__, temperature)
+        self.loss_weight = loss_weight
+
+    def forward(self, logits: torch.Tensor,
+                target_logits: torch.Tensor) -> torch.Tensor:
+        """Compute :math:`L_{KL}` of eq. 6.
+
+        Args:
+            logits (Tensor): :math:`z^{cnn}`, shape (N, C).
+            target_logits (Tensor): :math:`z^{trans}`, shape (N, C).
+
+        Returns:
+            Tensor: The weighted scalar loss, fp32.
+        """
+        if logits.dim() != 2 or logits.shape != target_logits.shape:
+            raise ValueError(
+                'PairKLDivLoss expects two (N, C) logits of the same shape, '
+                f'got {tuple(logits.shape)} and {tuple(target_logits.shape)}')
+        with fp32(logits.device):
+            log_q = F.log_softmax(logits.float() / self.temperature, dim=1)
+            log_p = F.log_softmax(
+                target_logits.float() / self.temperature, dim=1)
+            loss = F.kl_div(
+                log_q, log_p, reduction='batchmean', log_target=True)
+        return self.loss_weight * loss

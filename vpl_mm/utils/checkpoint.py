@@ -1,0 +1,66 @@
+"""Let ``torch.load(weights_only=True)`` read MMEngine checkpoints.
+
+Since torch 2.6, ``torch.load`` defaults to ``weights_only=True`` and MMEngine
+0.10.7 does not pass the argument, so resuming from a Runner checkpoint fails
+on the objects its message hub holds. Rather than switch the safety off, we
+allow-list the exact classes MMEngine checkpoints contain.
+"""
+from typing import Any, List
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+
+# The statistics every HistoryBuffer registers when the first one is built;
+# methods added with HistoryBuffer.register_statistics count too.
+HISTORY_BUFFER_METHODS = frozenset({'min', 'max', 'current', 'mean'})
+
+
+def _numpy_globals() -> List[Any]:
+    """numpy objects that pickled numpy scalars and arrays refer to."""
+    names = []
+    # numpy 2 moved numpy.core to numpy._core; checkpoints written under
+    # numpy 1.x still name numpy.core.multiarray.
+    for module_name in ('numpy._core.multiarray', 'numpy.core.multiarray'):
+        try:
+            module = __import__(module_name, fromlist=['_reconstruct'])
+        except ImportError:
+            continue
+        for attr in ('_reconstruct', 'scalar'):
+            names.append((getattr(module, attr), f'{module_name}.{attr}'))
+    names += [np.ndarray, np.dtype]
+    names += [type(np.dtype(t)) for t in (np.float64, np.float32, np.int64,
+                                          np.int32, np.bool_)]
+    return names
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to HistoryBuffer's statistics methods.
+
+    A pickled :class:`HistoryBuffer` refers to its statistics methods
+    (``HistoryBuffer.mean`` ...) through ``getattr``; allow-listing the
+    builtin ``getattr`` itself would let a checkpoint reach any attribute of
+    any allowed object, so only these lookups are allowed.
+    """
+    methods = HISTORY_BUFFER_METHODS.union(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in methods:
+        return getattr(obj, name)
+    raise torch.serialization.pickle.UnpicklingError(
+        f'Refusing getattr({obj!r}, {name!r}) in a checkpoint: only '
+        'HistoryBuffer statistics methods may be looked up.')
+
+
+def checkpoint_safe_globals() -> List[Any]:
+    """The objects MMEngine Runner checkpoints need beyond torch's defaults.
+
+    Returns:
+        list: Entries for :func:`torch.serialization.add_safe_globals`.
+    """
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')
+            ] + _numpy_globals()
+
+
+def register_checkpoint_safe_globals() -> None:
+    """Allow-list :func:`checkpoint_safe_globals` for ``torch.load``."""
+    if hasattr(torch.serialization, 'add_safe_globals'):
+        torch.serialization.add_safe_globals(checkpoint_safe_globals())

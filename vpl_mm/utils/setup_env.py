@@ -1,0 +1,57 @@
+"""Adapt a config to the machine at hand before MMEngine's Runner is built."""
+import datetime
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+DDP_WRAPPERS = ('MMDistributedDataParallel',
+                'mmengine.MMDistributedDataParallel')
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def adapt_cfg_to_machine(cfg: Config) -> Config:
+    """Make ``cfg`` run here, with or without a GPU.
+
+    - A dataloader with ``num_workers=0`` gets ``persistent_workers=False``
+      (PyTorch refuses persistent workers without workers; MMPretrain's
+      ``tools/train.py`` turns them on by default).
+    - Without CUDA, ``AmpOptimWrapper`` (``--amp``) becomes
+      :class:`CPUAmpOptimWrapper` (bf16 autocast, no loss scaling).
+    - Without CUDA and with ``launcher='pytorch'``: the gloo process group is
+      started here (MMEngine's ``init_dist`` would call
+      ``torch.cuda.set_device``), and DDP is built without ``device_ids``.
+
+    Args:
+        cfg (Config): The merged config (``cfg.launcher`` set).
+
+    Returns:
+        Config: ``cfg``, changed in place.
+    """
+    for field in DATALOADERS:
+        loader = cfg.get(field)
+        if loader is not None and loader.get('num_workers', 0) == 0:
+            loader['persistent_workers'] = False
+    if torch.cuda.is_available():
+        return cfg
+    optim_wrapper = cfg.get('optim_wrapper')
+    if optim_wrapper is not None and optim_wrapper.get(
+            'type', '').split('.')[-1] == 'AmpOptimWrapper':
+        optim_wrapper.type = 'CPUAmpOptimWrapper'
+        optim_wrapper.pop('loss_scale', None)
+        optim_wrapper.dtype = 'bfloat16'
+    if cfg.get('launcher', 'none') == 'pytorch':
+        if not dist.is_initialized():
+            timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+            kwargs = {} if timeout is None else dict(
+                timeout=datetime.timedelta(seconds=timeout))
+            dist.init_process_group(backend='gloo', **kwargs)
+        wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+        wrapper.setdefault('type', 'MMDistributedDataParallel')
+        if wrapper['type'] in DDP_WRAPPERS:
+            wrapper.setdefault('broadcast_buffers', False)
+            wrapper.setdefault('find_unused_parameters',
+                               cfg.get('find_unused_parameters', False))
+            wrapper['device_ids'] = None
+        cfg.model_wrapper_cfg = wrapper
+    return cfg

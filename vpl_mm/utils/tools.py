@@ -1,0 +1,53 @@
+"""Run MMPretrain's own command-line tools with vpl_mm in place."""
+import importlib.util
+import os.path as osp
+from types import ModuleType
+
+import mmpretrain
+
+from .setup_env import adapt_cfg_to_machine
+
+
+def load_mmpretrain_tool(name: str) -> ModuleType:
+    """Import MMPretrain's stock ``tools/<name>.py`` as a module.
+
+    MMPretrain ships its tools inside the package (``mmpretrain/.mim/tools``)
+    for ``mim``; we reuse them rather than keep copies.
+
+    Args:
+        name (str): Tool name, e.g. ``'train'`` or ``'test'``.
+
+    Returns:
+        ModuleType: The tool's module (not run).
+    """
+    path = osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'tools', f'{name}.py')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'MMPretrain tool {path} not found: install mmpretrain from its '
+            'wheel or with `mim`, which ship tools/ inside the package.')
+    spec = importlib.util.spec_from_file_location(f'mmpretrain_tool_{name}',
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_mmpretrain_tool(name: str) -> None:
+    """Run MMPretrain's ``tools/<name>.py`` main, with the same command line.
+
+    The only change is that, after MMPretrain merges the command-line
+    arguments into the config, :func:`adapt_cfg_to_machine` adapts it (CPU
+    distributed training, ``--amp`` without GPU).
+
+    Args:
+        name (str): Tool name, ``'train'`` or ``'test'``.
+    """
+    tool = load_mmpretrain_tool(name)
+    stock_merge_args = tool.merge_args
+
+    def merge_args(cfg, args):
+        return adapt_cfg_to_machine(stock_merge_args(cfg, args))
+
+    tool.merge_args = merge_args
+    tool.main()
