@@ -80,6 +80,25 @@ def test_test_tool_reproduces_last_validation(pair_run, digits_root,
         assert metrics[key] == pytest.approx(last_val[key], abs=1e-3)
 
 
+def test_dist_test_two_processes_matches_single(pair_run, digits_root,
+                                                tmp_path):
+    work_dir, _ = pair_run
+    out = str(tmp_path / 'metrics.json')
+    run([
+        'bash',
+        osp.join(ROOT, 'tools/dist_test.sh'), PAIR_CONFIG,
+        osp.join(work_dir, 'epoch_5.pth'), '2', '--work-dir',
+        str(tmp_path), '--out', out, '--out-item', 'metrics',
+        '--cfg-options', *data_options(digits_root)
+    ], env=dict(PORT=str(free_port())))
+    with open(out) as f:
+        metrics = json.load(f)
+    # both ranks' predictions are gathered: the same as one process on all
+    last_val = val_records(scalars(work_dir))[-1]
+    for key in ('cnn/accuracy/top1', 'trans/accuracy/top1'):
+        assert metrics[key] == pytest.approx(last_val[key], abs=1e-3)
+
+
 def test_resume_lands_in_the_right_stage(pair_run, digits_root, tmp_path):
     work_dir, _ = pair_run
     log = python('tools/train.py', PAIR_CONFIG, '--work-dir', str(tmp_path),

@@ -75,5 +75,4 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True),
 )
-env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -166,6 +166,9 @@ class PairClassifier(BaseModel):
         losses, h, z = dict(), dict(), dict()
         for name in BRANCHES:
             h[name], z[name] = self.embed(name, inputs)
+            # ClsHead.loss would run the head forward a second time; its
+            # _get_loss takes the logits we already have (same loss config,
+            # same label handling).
             head_losses = getattr(self, name).head._get_loss(
                 z[name], data_samples)
             losses.update(
