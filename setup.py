@@ -23,6 +23,8 @@ setup(
     packages=find_packages(include=['vpl_mm', 'vpl_mm.*']),
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt'),
-    extras_require=dict(tests=['pytest', 'scikit-learn']),
+    extras_require=dict(
+        deploy=read_requirements('deploy.txt'),
+        tests=['pytest', 'scikit-learn'] + read_requirements('deploy.txt')),
     license='Apache License 2.0',
 )

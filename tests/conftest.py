@@ -1,4 +1,5 @@
 import copy
+import os
 import os.path as osp
 import sys
 
@@ -71,3 +72,33 @@ def digits_root(tmp_path_factory):
     out = tmp_path_factory.mktemp('data') / 'digits'
     prepare_digits(str(out))
     return out
+
+
+@pytest.fixture(scope='session')
+def trained_pair(digits_root, tmp_path_factory):
+    """The demo pair trained 2 epochs (256 images) with an EMA of both
+    branches: ``(config, checkpoint)``."""
+    import subprocess
+    work = tmp_path_factory.mktemp('trained_pair')
+    config = work / 'vpl_ema.py'
+    demo = osp.join(ROOT, 'configs/demo/vpl_tiny_digits.py')
+    root = str(digits_root)
+    config.write_text('\n'.join([
+        f'_base_ = [{demo!r}]',
+        f'train_dataloader = dict(dataset=dict(data_root={root!r}, '
+        'indices=256))',
+        f'val_dataloader = dict(dataset=dict(data_root={root!r}))',
+        f'test_dataloader = dict(dataset=dict(data_root={root!r}))',
+        'train_cfg = dict(max_epochs=2)',
+        'custom_hooks = [dict(type="StageSwitchHook"),',
+        '                dict(type="EMAHook", momentum=0.5)]',
+    ]))
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools/train.py'),
+        str(config), '--work-dir',
+        str(work)
+    ], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return str(config), str(work / 'epoch_2.pth')

@@ -1,0 +1,34 @@
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+
+from _utils import ROOT, python
+
+
+def test_extract_then_deploy(trained_pair, tmp_path):
+    out = python('tools/extract_branch.py', *trained_pair, '--branch',
+                 'trans', '--out-dir', str(tmp_path / 'ext'), '--no-ema')
+    assert f"wrote {tmp_path / 'ext' / 'trans.py'}" in out
+    meta = torch.load(tmp_path / 'ext' / 'trans.pth')['meta']
+    assert meta['ema'] is False and meta['epoch'] == 2
+    out = python('tools/deploy.py',
+                 'configs/deploy/classification_onnxruntime_dynamic.py',
+                 str(tmp_path / 'ext' / 'trans.py'),
+                 str(tmp_path / 'ext' / 'trans.pth'), '--work-dir',
+                 str(tmp_path / 'onnx'), '--img-size', '32')
+    assert 'max |onnxruntime - pytorch| = ' in out
+    assert osp.exists(tmp_path / 'onnx' / 'end2end.onnx')
+
+
+def test_bad_branch_exits_with_message(trained_pair, tmp_path):
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools/extract_branch.py'), *trained_pair,
+        '--branch', 'vit', '--out-dir',
+        str(tmp_path / 'o')
+    ], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "extract_branch: unknown branch 'vit'" in proc.stderr
+    assert not (tmp_path / 'o').exists()

@@ -1,0 +1,3 @@
+from .extract import ExtractError, extract_branch
+
+__all__ = ['ExtractError', 'extract_branch']

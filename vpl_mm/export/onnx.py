@@ -1,0 +1,111 @@
+"""An extracted branch to ONNX through MMDeploy, checked with onnxruntime."""
+import copy
+import functools
+import inspect
+import os.path as osp
+from contextlib import contextmanager
+from typing import Dict, Optional, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+@contextmanager
+def torchscript_onnx_exporter():
+    """Make ``torch.onnx.export`` use the TorchScript exporter.
+
+    MMDeploy 1.3.1 calls ``torch.onnx.export`` without ``dynamo``; since
+    torch 2.9 that selects the dynamo exporter, which needs ``onnxscript`` and
+    does not run MMDeploy's rewriters. Inside this context the call gets
+    ``dynamo=False``; the original function is restored on exit.
+    """
+    original = torch.onnx.export
+    if 'dynamo' in inspect.signature(original).parameters:
+        torch.onnx.export = functools.partial(original, dynamo=False)
+    try:
+        yield
+    finally:
+        torch.onnx.export = original
+
+
+def _example_image(img: Optional[Union[str, np.ndarray]],
+                   img_size: int) -> Union[str, np.ndarray]:
+    if img is not None:
+        return img
+    rng = np.random.RandomState(0)
+    return rng.randint(0, 256, (img_size, img_size, 3), dtype=np.uint8)
+
+
+def deploy_onnx(deploy_cfg: str,
+                model_cfg: str,
+                checkpoint: str,
+                work_dir: str,
+                img: Optional[Union[str, np.ndarray]] = None,
+                img_size: int = 224,
+                batch: int = 2,
+                device: str = 'cpu') -> Dict[str, object]:
+    """Export with MMDeploy, write the SDK meta, compare onnxruntime with
+    PyTorch.
+
+    Args:
+        deploy_cfg (str): MMDeploy deploy config, e.g.
+            ``configs/deploy/classification_onnxruntime_static.py``.
+        model_cfg (str): Config of an extracted branch.
+        checkpoint (str): Its checkpoint.
+        work_dir (str): Output folder: ``end2end.onnx`` and MMDeploy's
+            ``pipeline.json``, ``deploy.json``, ``detail.json``.
+        img (str | np.ndarray, optional): Example image. Defaults to a random
+            ``img_size`` square image.
+        img_size (int): Side of the random example image. Defaults to 224.
+        batch (int): Batch size for the extra check of a dynamic-batch model.
+            Defaults to 2.
+        device (str): Device for PyTorch. Defaults to ``'cpu'``.
+
+    Returns:
+        dict: ``onnx`` (path), ``max_diff`` (max |onnxruntime - PyTorch| of
+        the softmax scores MMDeploy exports, over every check) and
+        ``batches`` (the batch sizes checked).
+    """
+    import onnxruntime as ort
+    from mmdeploy.apis import build_task_processor, torch2onnx
+    from mmdeploy.backend.sdk.export_info import export2SDK
+    from mmdeploy.utils import get_dynamic_axes, get_input_shape, load_config
+
+    deploy, model = load_config(deploy_cfg, model_cfg)
+    image = _example_image(img, img_size)
+    save_file = deploy.onnx_config.save_file
+    with torchscript_onnx_exporter():
+        torch2onnx(image, work_dir, save_file, deploy, model, checkpoint,
+                   device)
+    # export2SDK edits the model config it is given (pops head.type)
+    export2SDK(deploy, copy.deepcopy(model), work_dir, pth=checkpoint,
+               device=device)
+    onnx_path = osp.join(work_dir, save_file)
+
+    processor = build_task_processor(model, deploy, device)
+    torch_model = processor.build_pytorch_model(checkpoint).eval()
+    _, inputs = processor.create_input(
+        image, get_input_shape(deploy),
+        data_preprocessor=torch_model.data_preprocessor)
+    if isinstance(inputs, (list, tuple)):
+        inputs = inputs[0]
+    checks = [inputs]
+    if get_dynamic_axes(deploy) and batch > 1:
+        g = torch.Generator().manual_seed(0)
+        checks.append(inputs.repeat(batch, 1, 1, 1) + torch.randn(
+            (batch, ) + tuple(inputs.shape[1:]), generator=g))
+    session = ort.InferenceSession(
+        onnx_path, providers=['CPUExecutionProvider'])
+    input_name = session.get_inputs()[0].name
+    max_diff = 0.
+    for x in checks:
+        with torch.no_grad():
+            expected = F.softmax(torch_model(x, mode='tensor'), dim=1)
+        got = session.run(None, {input_name: x.cpu().numpy()})[0]
+        max_diff = max(max_diff,
+                       float(np.abs(got - expected.cpu().numpy()).max()))
+    return dict(
+        onnx=onnx_path,
+        max_diff=max_diff,
+        batches=[int(x.shape[0]) for x in checks])
