@@ -1,7 +1,6 @@
 # VPL on the real digits: the tiny ResNet and ViT trained as a pair with the
 # paper's multi-stage schedule x = y = 20 (eq. 7).
 _base_ = ['./_base_/models/tiny_branches.py', './_base_/digits.py']
-custom_imports = dict(imports=['vpl_mm'], allow_failed_imports=False)
 
 model = dict(
     type='PairClassifier',
@@ -29,7 +28,10 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr={{_base_.trans_lr}}, weight_decay=0.05),
     paramwise_cfg=dict(custom_keys={'cnn.': dict(lr_mult=2.5)}))
 
-custom_hooks = [dict(type='StageSwitchHook', x=20, y=20, by_epoch=True)]
+custom_hooks = [
+    dict(type='StageSwitchHook', x=20, y=20, by_epoch=True),
+    dict(type='ReseedHook'),
+]
 
 val_evaluator = dict(
     _delete_=True,

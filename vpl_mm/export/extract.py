@@ -8,7 +8,6 @@ stock ``ImageClassifier`` and a checkpoint of plain tensors that
 import copy
 import os
 import os.path as osp
-import tempfile
 from collections import OrderedDict
 from typing import Dict, Tuple
 
@@ -16,6 +15,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from vpl_mm.models.classifiers import BRANCHES
+from vpl_mm.utils.atomic import atomic_write
 
 DATALOADERS = ('val_dataloader', 'test_dataloader')
 EVALUATORS = ('val_evaluator', 'test_evaluator')
@@ -192,21 +192,7 @@ def extract_branch(config: str,
     os.makedirs(out_dir, exist_ok=True)
     cfg_path = osp.join(out_dir, f'{branch}.py')
     ckpt_path = osp.join(out_dir, f'{branch}.pth')
-    _atomic_write(ckpt_path, lambda f: torch.save(out, f))
-    _atomic_write(cfg_path, lambda f: f.write(out_cfg.pretty_text.encode()))
+    atomic_write(ckpt_path, lambda f: torch.save(out, f))
+    atomic_write(cfg_path, lambda f: f.write(out_cfg.pretty_text.encode()))
     return cfg_path, ckpt_path
-
-
-def _atomic_write(path: str, write) -> None:
-    """Write through a temporary file and rename: no half-written file."""
-    fd, tmp = tempfile.mkstemp(
-        dir=osp.dirname(path) or '.', prefix=f'.{osp.basename(path)}.')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 

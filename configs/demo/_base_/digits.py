@@ -1,6 +1,7 @@
 # Data, schedule and runtime of the demo on scikit-learn's real handwritten
 # digits (tools/dataset_converters/prepare_digits.py writes data/digits).
 _base_ = ['mmpretrain::_base_/default_runtime.py']
+custom_imports = dict(imports=['vpl_mm'], allow_failed_imports=False)
 
 dataset_type = 'CustomDataset'
 data_root = 'data/digits'
@@ -72,7 +73,14 @@ auto_scale_lr = dict(base_batch_size=64)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
+    # atomic writes; old checkpoints deleted only after the new one is saved
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True),
+        type='SafeCheckpointHook',
+        interval=1,
+        max_keep_ckpts=1,
+        save_last=True),
 )
-randomness = dict(seed=0)
+# ReseedHook + deterministic: a resumed run trains bit-identically to an
+# uninterrupted one (on CPU).
+custom_hooks = [dict(type='ReseedHook')]
+randomness = dict(seed=0, deterministic=True)

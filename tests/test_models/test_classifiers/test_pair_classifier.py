@@ -162,3 +162,29 @@ def test_head_without_linear_layer(pair_cfg):
     pair_cfg['cnn']['head'] = dict(type='ClsHead')
     with pytest.raises(TypeError, match='must end in a linear layer'):
         MODELS.build(pair_cfg)
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_non_finite_loss_names_term_and_iteration(pair_cfg, batch, bad):
+    from mmengine.logging import MessageHub
+    model = build_pair(pair_cfg)
+    losses = model(*batch, mode='loss')
+    losses['loss_cl'] = losses['loss_cl'] * bad
+    MessageHub.get_current_instance().update_info('iter', 41)
+    with pytest.raises(FloatingPointError,
+                       match=r'non-finite loss_cl at iteration 42'):
+        model.parse_losses(losses)
+    # finite losses parse as MMEngine does
+    total, log_vars = model.parse_losses(model(*batch, mode='loss'))
+    assert set(log_vars) >= {'loss', 'loss_cnn', 'loss_trans', 'loss_cl',
+                             'loss_kl'}
+
+
+def test_batch_of_one(pair_cfg, batch):
+    # the contrastive loss is defined (0) for N = 1; eval mode because
+    # BatchNorm cannot train on one value per channel
+    model = build_pair(pair_cfg).eval()
+    inputs, samples = batch
+    losses = model(inputs[:1], samples[:1], mode='loss')
+    assert losses['loss_cl'].item() == 0.
+    assert all(torch.isfinite(v) for v in losses.values())

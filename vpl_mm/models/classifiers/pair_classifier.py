@@ -2,6 +2,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -177,6 +178,29 @@ class PairClassifier(BaseModel):
         losses.update(
             self.pair_head.loss(h['cnn'], h['trans'], z['cnn'], z['trans']))
         return losses
+
+    def parse_losses(self, losses: Dict[str, torch.Tensor]):
+        """MMEngine's ``parse_losses``, refusing non-finite terms.
+
+        A NaN or infinite term would otherwise be averaged into the weights
+        silently. Used on one device and under DDP alike.
+
+        Raises:
+            FloatingPointError: naming the term and the iteration.
+        """
+        terms = {k: v for k, v in losses.items() if 'loss' in k}
+        if terms and not torch.isfinite(
+                torch.stack([v.detach().float().sum()
+                             for v in terms.values()])).all():
+            bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
+            it = MessageHub.get_current_instance().get_info('iter')
+            where = '' if it is None else f' at iteration {it + 1}'
+            raise FloatingPointError(
+                f'PairClassifier: non-finite {", ".join(bad)}{where} '
+                f'({", ".join(f"{k}={terms[k].sum().item()}" for k in bad)}).'
+                ' Lower the learning rate or the loss weights, or check the '
+                'data; resume from the last checkpoint.')
+        return super().parse_losses(losses)
 
     def predict(self,
                 inputs: torch.Tensor,

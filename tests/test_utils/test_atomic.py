@@ -1,0 +1,69 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from vpl_mm.utils import AtomicLocalBackend, atomic_write
+
+
+def test_replaces_whole_file(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    AtomicLocalBackend().put(b'old', path)
+    AtomicLocalBackend().put_text('new', path)
+    assert path.read_bytes() == b'new'
+    assert os.listdir(tmp_path) == ['ckpt.pth']
+
+
+def test_failed_write_keeps_old_file(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    path.write_bytes(b'old')
+
+    def write(f):
+        f.write(b'half')
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(str(path), write)
+    assert path.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['ckpt.pth']
+
+
+KILLED_WHILE_WRITING = textwrap.dedent('''
+    import os, signal, sys
+    from mmengine.fileio import LocalBackend
+    from vpl_mm.utils import AtomicLocalBackend
+    backend = AtomicLocalBackend() if sys.argv[2] == 'atomic' else LocalBackend()
+
+    class Dying(bytes):
+        pass
+
+    import builtins
+    real_open = builtins.open
+    def dying_open(*args, **kwargs):
+        f = real_open(*args, **kwargs)
+        write = f.write
+        def half_then_die(data):
+            write(data[:len(data) // 2])
+            f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        f.write = half_then_die
+        return f
+    os.fdopen = lambda fd, mode: dying_open(fd, mode)
+    builtins.open = dying_open
+    backend.put(b'x' * 1000000, sys.argv[1])
+''')
+
+
+@pytest.mark.parametrize('backend,survives', [('atomic', True),
+                                              ('stock', False)])
+def test_sigkill_while_writing(tmp_path, backend, survives):
+    path = tmp_path / 'epoch_3.pth'
+    path.write_bytes(b'previous complete checkpoint')
+    proc = subprocess.run(
+        [sys.executable, '-c', KILLED_WHILE_WRITING, str(path), backend],
+        capture_output=True)
+    assert proc.returncode == -9
+    intact = path.read_bytes() == b'previous complete checkpoint'
+    assert intact == survives

@@ -1,0 +1,74 @@
+from typing import Optional
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import HOOKS
+
+import vpl_mm.utils.atomic  # noqa: F401  (registers 'atomic_local')
+
+
+@HOOKS.register_module()
+class SafeCheckpointHook(CheckpointHook):
+    """MMEngine's ``CheckpointHook`` made safe against crashes and mix-ups.
+
+    - Each checkpoint is written atomically (temporary file, then rename,
+      through the ``atomic_local`` file backend): a file named like a
+      checkpoint is always complete, and ``last_checkpoint`` is updated only
+      after it is written (as MMEngine does).
+    - With ``max_keep_ckpts``, old checkpoints are deleted only after the new
+      one is written. (MMEngine deletes first, so a crash while writing can
+      leave ``last_checkpoint`` pointing to a deleted file.)
+    - On resume, a checkpoint whose weights do not fit the model is refused
+      with an error naming the keys. (MMEngine loads non-strictly and only
+      warns, then trains on.)
+
+    Takes the arguments of ``CheckpointHook``; ``backend_args`` defaults to
+    ``dict(backend='atomic_local')``.
+    """
+
+    def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs):
+        if backend_args is None:
+            backend_args = dict(backend='atomic_local')
+        super().__init__(*args, backend_args=backend_args, **kwargs)
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        keep, self.max_keep_ckpts = self.max_keep_ckpts, -1
+        stale = None
+        if keep > 0 and (not self.keep_ckpt_ids
+                         or self.keep_ckpt_ids[-1] != step):
+            if len(self.keep_ckpt_ids) == keep:
+                stale = self.keep_ckpt_ids.popleft()
+            # recorded before saving, so that the checkpoint knows itself
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids',
+                                           list(self.keep_ckpt_ids))
+        try:
+            super()._save_checkpoint_with_step(runner, step, meta)
+        finally:
+            self.max_keep_ckpts = keep
+        if stale is not None and is_main_process():
+            path = self.file_backend.join_path(
+                self.out_dir, self.filename_tmpl.format(stale))
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not getattr(runner, '_resume', False):
+            return  # load_from may load part of a model on purpose
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        expected = model.state_dict()
+        state = checkpoint.get('state_dict', {})
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in expected]
+        wrong = [
+            k for k in state
+            if k in expected and state[k].shape != expected[k].shape
+        ]
+        if missing or unexpected or wrong:
+            raise ValueError(
+                'Cannot resume: the checkpoint is of another model than '
+                f'{type(model).__name__} of this config (missing '
+                f'{missing[:5]}, unexpected {unexpected[:5]}, wrong shape '
+                f'{wrong[:5]}). Resume with the config it was trained with.')

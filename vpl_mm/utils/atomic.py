@@ -1,0 +1,49 @@
+"""Write files so that a crash never leaves a half-written one behind."""
+import os
+import os.path as osp
+import tempfile
+from typing import Callable, IO, Union
+
+from mmengine.fileio import LocalBackend, register_backend
+
+
+def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through a temporary file in the same folder, then
+    rename it into place: readers see the old file or the whole new one.
+
+    Args:
+        path (str): Target file.
+        write (callable): Called with the open binary temporary file.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.',
+                               suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+@register_backend('atomic_local')
+class AtomicLocalBackend(LocalBackend):
+    """MMEngine's local file backend, with atomic ``put``/``put_text``.
+
+    Select it with ``backend_args=dict(backend='atomic_local')`` (what
+    :class:`SafeCheckpointHook` does).
+    """
+
+    def put(self, obj: bytes, filepath: Union[str, os.PathLike]) -> None:
+        atomic_write(str(filepath), lambda f: f.write(obj))
+
+    def put_text(self,
+                 obj: str,
+                 filepath: Union[str, os.PathLike],
+                 encoding: str = 'utf-8') -> None:
+        self.put(obj.encode(encoding), filepath)
