@@ -12,7 +12,9 @@ DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def data_options(data_root):
-    return [f'{loader}.dataset.data_root={data_root}' for loader in DATALOADERS]
+    return [
+        f'{loader}.dataset.data_root={data_root}' for loader in DATALOADERS
+    ]
 
 
 def run(cmd, timeout=600, **kwargs):
@@ -32,7 +34,8 @@ def python(script, *args, **kwargs):
 def scalars(work_dir):
     """The train and val records MMEngine logged, oldest run first."""
     records = []
-    for path in sorted(glob.glob(osp.join(work_dir, '*/vis_data/scalars.json'))):
+    pattern = osp.join(work_dir, '*/vis_data/scalars.json')
+    for path in sorted(glob.glob(pattern)):
         with open(path) as f:
             records += [json.loads(line) for line in f]
     return records

@@ -34,10 +34,8 @@ KILLED_WHILE_WRITING = textwrap.dedent('''
     import os, signal, sys
     from mmengine.fileio import LocalBackend
     from vpl_mm.utils import AtomicLocalBackend
-    backend = AtomicLocalBackend() if sys.argv[2] == 'atomic' else LocalBackend()
-
-    class Dying(bytes):
-        pass
+    atomic = sys.argv[2] == 'atomic'
+    backend = AtomicLocalBackend() if atomic else LocalBackend()
 
     import builtins
     real_open = builtins.open

@@ -34,8 +34,9 @@ def test_amp_becomes_bf16_on_cpu():
     # and the result builds
     from mmpretrain.registry import OPTIM_WRAPPERS
     model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.AdamW(model.parameters())
     wrapper = OPTIM_WRAPPERS.build(
-        dict(cfg.optim_wrapper, optimizer=torch.optim.AdamW(model.parameters())))
+        dict(cfg.optim_wrapper, optimizer=optimizer))
     assert type(wrapper) is OPTIM_WRAPPERS.get('CPUAmpOptimWrapper')
 
 

@@ -16,6 +16,7 @@ from mmengine.config import Config, ConfigDict
 
 from vpl_mm.models.classifiers import BRANCHES
 from vpl_mm.utils.atomic import atomic_write
+from vpl_mm.utils.checkpoint import state_dict_mismatch
 
 DATALOADERS = ('val_dataloader', 'test_dataloader')
 EVALUATORS = ('val_evaluator', 'test_evaluator')
@@ -163,18 +164,11 @@ def extract_branch(config: str,
     out_cfg = _branch_config(cfg, branch, state)
 
     # The weights must fit the stock model exactly.
-    expected = MODELS.build(copy.deepcopy(out_cfg.model)).state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    wrong = [
-        k for k in state
-        if k in expected and state[k].shape != expected[k].shape
-    ]
-    if missing or unexpected or wrong:
-        raise ExtractError(
-            f'{checkpoint} does not fit branch `{branch}` of {config}: '
-            f'missing {missing[:5]}, unexpected {unexpected[:5]}, wrong '
-            f'shape {wrong[:5]}')
+    mismatch = state_dict_mismatch(
+        state, MODELS.build(copy.deepcopy(out_cfg.model)).state_dict())
+    if mismatch:
+        raise ExtractError(f'{checkpoint} does not fit branch `{branch}` of '
+                           f'{config}: {mismatch}')
 
     src_meta = ckpt.get('meta') or {}
     meta = dict(

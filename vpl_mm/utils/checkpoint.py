@@ -5,7 +5,7 @@ Since torch 2.6, ``torch.load`` defaults to ``weights_only=True`` and MMEngine
 on the objects its message hub holds. Rather than switch the safety off, we
 allow-list the exact classes MMEngine checkpoints contain.
 """
-from typing import Any, List
+from typing import Any, Dict, List
 
 import numpy as np
 import torch
@@ -64,3 +64,27 @@ def register_checkpoint_safe_globals() -> None:
     """Allow-list :func:`checkpoint_safe_globals` for ``torch.load``."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(checkpoint_safe_globals())
+
+
+def state_dict_mismatch(state: Dict[str, torch.Tensor],
+                        expected: Dict[str, torch.Tensor]) -> str:
+    """Say how a state dict does not fit a model's, or ``''`` if it fits.
+
+    Args:
+        state (dict): The state dict to load.
+        expected (dict): The model's own ``state_dict()``.
+
+    Returns:
+        str: e.g. ``"missing ['a'], unexpected [], wrong shape ['b']"``
+        (at most five keys each), or ``''``.
+    """
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [
+        k for k in state
+        if k in expected and state[k].shape != expected[k].shape
+    ]
+    if not (missing or unexpected or wrong):
+        return ''
+    return (f'missing {missing[:5]}, unexpected {unexpected[:5]}, wrong '
+            f'shape {wrong[:5]}')

@@ -1,6 +1,5 @@
 import os
 import os.path as osp
-from types import SimpleNamespace
 from unittest.mock import MagicMock
 
 import pytest

@@ -6,6 +6,7 @@ from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 import vpl_mm.utils.atomic  # noqa: F401  (registers 'atomic_local')
+from vpl_mm.utils.checkpoint import state_dict_mismatch
 
 
 @HOOKS.register_module()
@@ -58,17 +59,10 @@ class SafeCheckpointHook(CheckpointHook):
             return  # load_from may load part of a model on purpose
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        expected = model.state_dict()
-        state = checkpoint.get('state_dict', {})
-        missing = [k for k in expected if k not in state]
-        unexpected = [k for k in state if k not in expected]
-        wrong = [
-            k for k in state
-            if k in expected and state[k].shape != expected[k].shape
-        ]
-        if missing or unexpected or wrong:
+        mismatch = state_dict_mismatch(
+            checkpoint.get('state_dict', {}), model.state_dict())
+        if mismatch:
             raise ValueError(
                 'Cannot resume: the checkpoint is of another model than '
-                f'{type(model).__name__} of this config (missing '
-                f'{missing[:5]}, unexpected {unexpected[:5]}, wrong shape '
-                f'{wrong[:5]}). Resume with the config it was trained with.')
+                f'{type(model).__name__} of this config ({mismatch}). '
+                'Resume with the config it was trained with.')
