@@ -1,3 +1,4 @@
 from .classifiers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

@@ -1,0 +1,160 @@
+"""Every config parses and builds; the paper's recipe is what the headline
+config really sets up; one train and one val step run on CPU."""
+import copy
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+import vpl_mm  # noqa: F401
+from mmpretrain.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                         recursive=True)
+    if '_base_' not in p and f'{osp.sep}deploy{osp.sep}' not in p)
+HEADLINE = osp.join(ROOT, 'configs/vpl_r50_vitb_in1k.py')
+MMPRETRAIN_MODELS = osp.join(
+    osp.dirname(__import__('mmpretrain').__file__), '.mim', 'configs',
+    '_base_', 'models')
+
+
+def build(cfg_model):
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(copy.deepcopy(cfg_model))
+
+
+def test_configs_found():
+    names = {osp.relpath(p, ROOT) for p in CONFIGS}
+    assert {'configs/vpl_r50_vitb_in1k.py',
+            'configs/vpl_r50-vitb_16xb100_in1k-100e.py',
+            'configs/baselines/solo_r50_16xb100_in1k.py',
+            'configs/baselines/solo_vitb_16xb100_in1k-100e.py',
+            'configs/demo/vpl_tiny_digits.py'} <= names
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+def test_config_parses_and_builds(path):
+    cfg = Config.fromfile(path)
+    model = build(cfg.model)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    for name in ('train_dataloader', 'val_dataloader', 'val_evaluator',
+                 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert name in cfg, name
+
+
+def test_pair_branches_are_the_stock_models():
+    cfg = Config.fromfile(HEADLINE)
+    for branch, stock in (('cnn', 'resnet50.py'),
+                          ('trans', 'vit-base-p16.py')):
+        expected = Config.fromfile(
+            osp.join(MMPRETRAIN_MODELS, stock)).model.to_dict()
+        got = cfg.model[branch].to_dict()
+        expected['head'].setdefault('topk', (1, 5))
+        assert got == expected
+
+
+def test_headline_recipe():
+    cfg = Config.fromfile(HEADLINE)
+    from mmengine.optim import build_optim_wrapper
+    model = build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    group_of = {}
+    for group in optim.optimizer.param_groups:
+        for p in group['params']:
+            group_of[id(p)] = group
+    params = dict(model.named_parameters())
+
+    def group(name):
+        return group_of[id(params[name])]
+
+    assert type(optim.optimizer).__name__ == 'AdamW'
+    for name in ('cnn.backbone.conv1.weight', 'cnn.head.fc.weight'):
+        assert group(name)['lr'] == pytest.approx(0.005)
+        assert group(name)['weight_decay'] == pytest.approx(0.05)
+    for name in ('trans.backbone.layers.0.ffn.layers.0.0.weight',
+                 'trans.head.layers.head.weight',
+                 'pair_head.proj.weight'):
+        assert group(name)['lr'] == pytest.approx(0.002)
+        assert group(name)['weight_decay'] == pytest.approx(0.05)
+    for name in ('trans.backbone.pos_embed', 'trans.backbone.cls_token'):
+        assert group(name)['weight_decay'] == 0
+    assert tuple(model.pair_head.proj.weight.shape) == (768, 2048)
+
+    stage = [h for h in cfg.custom_hooks if h.type == 'StageSwitchHook']
+    assert [(h.x, h.y) for h in stage] == [(20, 20)]
+    ema = [h for h in cfg.custom_hooks if h.type == 'EMAHook']
+    assert ema and ema[0].ema_type == 'WarmupEMA'
+    assert cfg.train_dataloader.batch_size * 16 == 1600
+    assert cfg.auto_scale_lr.base_batch_size == 1600
+    assert cfg.train_cfg.max_epochs == 300
+    names = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+    assert 'AutoAugment' in names and 'RandomErasing' in names
+    assert cfg.val_evaluator.type == 'PairMetric'
+    assert [s.type for s in cfg.param_scheduler] == [
+        'LinearLR', 'CosineAnnealingLR'
+    ]
+
+
+@pytest.mark.parametrize('name,epochs', [
+    ('vpl_r50-vitb_16xb100_in1k-100e.py', 100),
+    ('baselines/solo_r50_16xb100_in1k-100e.py', 100),
+    ('baselines/solo_vitb_16xb100_in1k.py', 300),
+])
+def test_variants(name, epochs):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+    assert cfg.train_cfg.max_epochs == epochs
+    # the cosine phase runs to max_epochs
+    assert 'end' not in cfg.param_scheduler[1]
+
+
+def test_solo_learning_rates():
+    r50 = Config.fromfile(
+        osp.join(ROOT, 'configs/baselines/solo_r50_16xb100_in1k.py'))
+    vit = Config.fromfile(
+        osp.join(ROOT, 'configs/baselines/solo_vitb_16xb100_in1k.py'))
+    assert r50.optim_wrapper.optimizer.lr == 0.005
+    assert vit.optim_wrapper.optimizer.lr == 0.002
+    assert r50.optim_wrapper.optimizer.weight_decay == 0.05
+
+
+def test_headline_trains_and_validates_one_step(digits_root, tmp_path):
+    """ResNet-50 + ViT-B/16 at 224x224, batch 2, on CPU: one training
+    iteration (EMA on) and one validation pass."""
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(HEADLINE)
+    cfg.work_dir = str(tmp_path)
+    for name, prefix in (('train_dataloader', 'train'),
+                         ('val_dataloader', 'val')):
+        loader = cfg[name]
+        loader.dataset = dict(
+            type='CustomDataset',
+            data_root=str(digits_root),
+            data_prefix=prefix,
+            indices=2,
+            pipeline=loader.dataset.pipeline)
+        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg.max_epochs = 1
+    cfg.param_scheduler = cfg.param_scheduler[:1]  # cosine starts at 5
+    cfg.default_hooks.checkpoint = None
+    cfg.default_hooks.logger.interval = 1
+    runner = Runner.from_cfg(cfg)
+    before = copy.deepcopy(runner.model.state_dict())
+    runner.train()
+    after = runner.model.state_dict()
+    assert not torch.equal(before['cnn.head.fc.weight'],
+                           after['cnn.head.fc.weight'])
+    assert not torch.equal(before['trans.head.layers.head.bias'],
+                           after['trans.head.layers.head.bias'])
+    scalars = runner.message_hub.log_scalars
+    assert 'val/cnn/accuracy/top1' in scalars
+    assert 'val/trans/accuracy/top5' in scalars
+    # epoch 1 of 1 with x = y = 20: the middle stage, both terms
+    assert 'train/loss_cl' in scalars and 'train/loss_kl' in scalars

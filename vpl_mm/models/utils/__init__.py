@@ -1,0 +1,3 @@
+from .warmup_ema import WarmupEMA
+
+__all__ = ['WarmupEMA']
