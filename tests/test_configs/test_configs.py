@@ -158,3 +158,33 @@ def test_headline_trains_and_validates_one_step(digits_root, tmp_path):
     assert 'val/trans/accuracy/top5' in scalars
     # epoch 1 of 1 with x = y = 20: the middle stage, both terms
     assert 'train/loss_cl' in scalars and 'train/loss_kl' in scalars
+
+
+def hook(cfg, type_):
+    return next(h for h in cfg.custom_hooks if h.type == type_)
+
+
+@pytest.mark.parametrize('name,check', [
+    ('ablations/vpl_r50-vitb_16xb100_in1k_bi.py',
+     lambda c: c.model.pair_head.restrict_grad is False),
+    ('ablations/vpl_r50-vitb_16xb100_in1k_x0y0.py',
+     lambda c: (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y)
+     == (0, 0)),
+    ('ablations/vpl_r50-vitb_16xb100_in1k_x40y40.py',
+     lambda c: (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y)
+     == (40, 40)),
+    ('ablations/vpl_vits-vitb_16xb100_in1k.py',
+     lambda c: c.model.cnn.backbone.arch == 'deit-small'),
+    ('ablations/vpl_regnetx-12gf-vitb_16xb100_in1k.py',
+     lambda c: c.model.cnn.backbone.type == 'RegNet'),
+    ('distill/dis_vitb-to-r50_16xb100_in1k.py',
+     lambda c: c.model.teacher == 'trans' and c.model.pred_branch == 'cnn'),
+    ('distill/dis_r50-to-vitb_16xb100_in1k.py',
+     lambda c: c.model.teacher == 'cnn'),
+])
+def test_experiment_settings(name, check):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+    assert check(cfg)
+    # everything else is the headline recipe
+    assert cfg.optim_wrapper.optimizer.lr == 2e-3
+    assert cfg.train_cfg.max_epochs == 300

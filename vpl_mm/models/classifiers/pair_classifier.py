@@ -4,6 +4,7 @@ import torch
 import torch.nn as nn
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -60,6 +61,15 @@ class PairClassifier(BaseModel):
             are read from the branches' last linear layers.
         pred_branch (str): Which branch gives the top-level ``pred_score``
             and ``pred_label`` in predict mode. Defaults to ``'trans'``.
+        teacher (str, optional): ``'cnn'`` or ``'trans'`` to freeze that
+            branch as a teacher (the paper's "DIS" baseline, Table 4): its
+            weights come from ``teacher_checkpoint`` (loaded strictly by
+            :meth:`init_weights`), it stays in eval mode, gets no gradient and
+            no loss of its own, and its parameters are left out of the
+            optimizer (MMEngine's constructor skips ``requires_grad=False``
+            parameters when ``paramwise_cfg`` is set). Defaults to None.
+        teacher_checkpoint (str, optional): A checkpoint of the teacher
+            classifier alone (e.g. from a solo baseline config).
         data_preprocessor (dict, optional): Shared preprocessor. Defaults to
             ``dict(type='ClsDataPreprocessor')``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -70,6 +80,8 @@ class PairClassifier(BaseModel):
                  trans: Optional[dict] = None,
                  pair_head: Optional[dict] = None,
                  pred_branch: str = 'trans',
+                 teacher: Optional[str] = None,
+                 teacher_checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         for name, cfg in zip(BRANCHES, (cnn, trans)):
@@ -81,6 +93,13 @@ class PairClassifier(BaseModel):
         if pred_branch not in BRANCHES:
             raise ValueError(f'PairClassifier: `pred_branch` must be one of '
                              f'{BRANCHES}, got {pred_branch!r}')
+        if teacher is not None and teacher not in BRANCHES:
+            raise ValueError(f'PairClassifier: `teacher` must be one of '
+                             f'{BRANCHES} or None, got {teacher!r}')
+        if teacher is not None and not teacher_checkpoint:
+            raise ValueError(
+                f'PairClassifier: teacher={teacher!r} needs '
+                '`teacher_checkpoint`, the trained weights of that branch')
         if data_preprocessor is None or isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor or {})
             data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
@@ -112,6 +131,27 @@ class PairClassifier(BaseModel):
                     f'PairClassifier: pair_head.{key}={pair_head[key]} but '
                     f'the {name} embedding has {size} channels')
         self.pair_head = MODELS.build(pair_head)
+        self.teacher = teacher
+        self.teacher_checkpoint = teacher_checkpoint
+        if teacher is not None:
+            getattr(self, teacher).requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Initialise as configured; then load the teacher, if any."""
+        super().init_weights()
+        if self.teacher is not None:
+            load_checkpoint(
+                getattr(self, self.teacher),
+                self.teacher_checkpoint,
+                map_location='cpu',
+                strict=True)
+
+    def train(self, mode: bool = True) -> 'PairClassifier':
+        """As ``nn.Module.train``; a teacher branch stays in eval mode."""
+        super().train(mode)
+        if self.teacher is not None:
+            getattr(self, self.teacher).eval()
+        return self
 
     def _branch_fc(self, name: str) -> nn.Linear:
         return getattr(self, name).get_submodule(self._logits_layers[name])
@@ -161,11 +201,15 @@ class PairClassifier(BaseModel):
         Returns:
             dict[str, Tensor]: ``loss_cnn`` and ``loss_trans`` (each branch's
             own head loss, eq. 1, 2; other keys its head returns get the
-            branch name as suffix) plus ``loss_cl`` / ``loss_kl`` from the
-            PLM when active.
+            branch name as suffix; none for a frozen teacher) plus
+            ``loss_cl`` / ``loss_kl`` from the PLM when active.
         """
         losses, h, z = dict(), dict(), dict()
         for name in BRANCHES:
+            if name == self.teacher:
+                with torch.no_grad():
+                    h[name], z[name] = self.embed(name, inputs)
+                continue
             h[name], z[name] = self.embed(name, inputs)
             # ClsHead.loss would run the head forward a second time; its
             # _get_loss takes the logits we already have (same loss config,

@@ -1,0 +1,15 @@
+# Table 4, "DIS ViT-Base": ResNet-50 trained alone first
+# (configs/baselines/solo_r50_16xb100_in1k.py), then frozen as teacher while
+# ViT-B learns from the labels and both PLM terms. Set the teacher's
+# checkpoint:  --cfg-options model.teacher_checkpoint=PATH
+# As dis_vitb-to-r50: both terms all along (x = y = 0), reaching the student.
+_base_ = ['../vpl_r50_vitb_in1k.py']
+model = dict(
+    teacher='cnn',
+    teacher_checkpoint='work_dirs/solo_r50_16xb100_in1k/epoch_300.pth',
+    pair_head=dict(restrict_grad=False))
+custom_hooks = [
+    dict(type='StageSwitchHook', x=0, y=0),
+    dict(type='EMAHook', ema_type='WarmupEMA', momentum=1e-4, priority=49),
+    dict(type='ReseedHook'),
+]

@@ -1,0 +1,86 @@
+"""The "DIS" baseline: one branch frozen as teacher (paper Table 4)."""
+import copy
+
+import pytest
+import torch
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
+
+import vpl_mm  # noqa: F401
+from mmpretrain.registry import MODELS
+
+
+@pytest.fixture
+def teacher_ckpt(tiny_trans_cfg, tmp_path):
+    """A solo transformer checkpoint, as a solo baseline run writes."""
+    torch.manual_seed(1)
+    solo = MODELS.build(tiny_trans_cfg)
+    solo.init_weights()
+    path = str(tmp_path / 'solo_trans.pth')
+    torch.save(dict(meta=dict(epoch=300), state_dict=solo.state_dict()),
+               path)
+    return path, solo.state_dict()
+
+
+def build_dis(pair_cfg, ckpt):
+    model = MODELS.build(
+        dict(pair_cfg, teacher='trans', teacher_checkpoint=ckpt,
+             pair_head=dict(restrict_grad=False)))
+    model.init_weights()
+    return model
+
+
+def test_teacher_is_loaded_frozen_and_in_eval(pair_cfg, teacher_ckpt):
+    path, state = teacher_ckpt
+    model = build_dis(pair_cfg, path)
+    for k, v in model.trans.state_dict().items():
+        assert torch.equal(v, state[k])
+    assert not any(p.requires_grad for p in model.trans.parameters())
+    assert all(p.requires_grad for p in model.cnn.parameters())
+    model.train()
+    assert model.cnn.training and not model.trans.training
+    assert not any(m.training for m in model.trans.modules())
+
+
+def test_training_steps_leave_teacher_untouched(pair_cfg, teacher_ckpt,
+                                                batch):
+    path, state = teacher_ckpt
+    model = build_dis(pair_cfg, path)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        optim = build_optim_wrapper(
+            model,
+            dict(optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.05),
+                 paramwise_cfg=dict(custom_keys={'cnn.': dict(lr_mult=2.5)})))
+    in_optimizer = {id(p) for g in optim.optimizer.param_groups
+                    for p in g['params']}
+    assert not any(id(p) in in_optimizer for p in model.trans.parameters())
+    assert all(id(p) in in_optimizer for p in model.cnn.parameters())
+
+    cnn_before = copy.deepcopy(model.cnn.state_dict())
+    inputs, samples = batch
+    model.train()
+    for _ in range(3):
+        losses = model(inputs, samples, mode='loss')
+        assert 'loss_trans' not in losses
+        assert {'loss_cnn', 'loss_cl', 'loss_kl'} <= set(losses)
+        optim.update_params(sum(losses.values()))
+    # bit-identical teacher (weights and BN-free ViT buffers alike)
+    for k, v in model.trans.state_dict().items():
+        assert torch.equal(v, state[k]), k
+    assert not torch.equal(cnn_before['head.fc.weight'],
+                           model.cnn.state_dict()['head.fc.weight'])
+
+
+def test_teacher_errors(pair_cfg, tmp_path, tiny_cnn_cfg):
+    with pytest.raises(ValueError, match='`teacher` must be one of'):
+        MODELS.build(dict(pair_cfg, teacher='vit', teacher_checkpoint='x'))
+    with pytest.raises(ValueError, match='needs `teacher_checkpoint`'):
+        MODELS.build(dict(pair_cfg, teacher='cnn'))
+    # a checkpoint of another model is refused when loading
+    wrong = str(tmp_path / 'wrong.pth')
+    torch.save(dict(state_dict=MODELS.build(tiny_cnn_cfg).state_dict()),
+               wrong)
+    model = MODELS.build(
+        dict(pair_cfg, teacher='trans', teacher_checkpoint=wrong))
+    with pytest.raises(RuntimeError, match='state_dict'):
+        model.init_weights()
