@@ -23,7 +23,14 @@ def run(cmd, timeout=600, **kwargs):
     env.update(kwargs.pop('env', {}))
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout, **kwargs)
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    if proc.returncode != 0:
+        # the optimizer's per-parameter lines would fill the message
+        lines = [
+            ln for ln in (proc.stdout + proc.stderr).splitlines()
+            if 'paramwise_options' not in ln
+        ]
+        raise AssertionError(f'{cmd} exited {proc.returncode}:\n' +
+                             '\n'.join(lines[-150:]))
     return proc.stdout + proc.stderr
 
 

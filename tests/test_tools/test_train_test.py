@@ -160,3 +160,20 @@ def test_stock_mmpretrain_train_runs_our_config(digits_root, tmp_path):
          '--cfg-options', *data_options(digits_root), *schedule_options(1),
          'train_dataloader.dataset.indices=256'])
     assert osp.exists(tmp_path / 'epoch_1.pth')
+
+
+def test_dml_trains_under_two_process_ddp(digits_root, tmp_path):
+    # DMLClassifier's own train_step runs under
+    # MMSeparateDistributedDataParallel (each branch its own DDP) on gloo
+    config = osp.join(ROOT, 'configs/demo/dml_tiny_digits.py')
+    log = run([
+        'bash',
+        osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(digits_root),
+        *schedule_options(2), 'train_dataloader.dataset.indices=256'
+    ], env=dict(PORT=str(free_port())))
+    assert 'Distributed training: True' in log
+    records = scalars(str(tmp_path))
+    train = [r for r in records if 'loss_kl_trans' in r]
+    assert train and all('loss_kl_cnn' in r for r in train)
+    assert len(val_records(records)) == 2

@@ -6,7 +6,7 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 DDP_WRAPPERS = ('MMDistributedDataParallel',
-                'mmengine.MMDistributedDataParallel')
+                'MMSeparateDistributedDataParallel')
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -48,7 +48,7 @@ def adapt_cfg_to_machine(cfg: Config) -> Config:
             dist.init_process_group(backend='gloo', **kwargs)
         wrapper = dict(cfg.get('model_wrapper_cfg') or {})
         wrapper.setdefault('type', 'MMDistributedDataParallel')
-        if wrapper['type'] in DDP_WRAPPERS:
+        if wrapper['type'].split('.')[-1] in DDP_WRAPPERS:
             wrapper.setdefault('broadcast_buffers', False)
             wrapper.setdefault('find_unused_parameters',
                                cfg.get('find_unused_parameters', False))

@@ -1,3 +1,7 @@
-from .pair_classifier import BRANCHES, PairClassifier
+from .dml_classifier import DMLClassifier
+from .pair_classifier import PairClassifier
+from .two_branch_classifier import BRANCHES, TwoBranchClassifier
 
-__all__ = ['BRANCHES', 'PairClassifier']
+__all__ = [
+    'BRANCHES', 'DMLClassifier', 'PairClassifier', 'TwoBranchClassifier'
+]

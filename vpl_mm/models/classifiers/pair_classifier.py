@@ -1,54 +1,20 @@
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import torch
-import torch.nn as nn
 from mmengine.logging import MessageHub
-from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-BRANCHES = ('cnn', 'trans')
-
-
-def _logits_layer(name: str, classifier: nn.Module) -> str:
-    """Find the last linear layer of a classifier's head.
-
-    Its input is the embedding ``h`` (the head's ``pre_logits``) and its
-    output the logits ``z`` (paper, "Two Branches").
-
-    Args:
-        name (str): The branch name, for error messages.
-        classifier (nn.Module): A stock classifier (``ImageClassifier``).
-
-    Returns:
-        str: The layer's name within ``classifier``.
-    """
-    head = getattr(classifier, 'head', None)
-    if head is None or not hasattr(head, 'pre_logits') or not hasattr(
-            classifier, 'extract_feat'):
-        raise TypeError(
-            f'PairClassifier: branch `{name}` must be a classifier with '
-            '`extract_feat` and a head with `pre_logits` (e.g. '
-            f'ImageClassifier), got {type(classifier).__name__}')
-    linears = [(n, m) for n, m in head.named_modules()
-               if isinstance(m, nn.Linear)]
-    num_classes = getattr(head, 'num_classes', None)
-    if not linears or linears[-1][1].out_features != num_classes:
-        raise TypeError(
-            f'PairClassifier: the head of branch `{name}` '
-            f'({type(head).__name__}) must end in a linear layer with '
-            '`num_classes` outputs, whose input is the embedding.')
-    return f'head.{linears[-1][0]}'
+from .two_branch_classifier import BRANCHES, TwoBranchClassifier
 
 
 @MODELS.register_module()
-class PairClassifier(BaseModel):
+class PairClassifier(TwoBranchClassifier):
     """A CNN and a transformer classifier trained as a pair (VPL, Fig. 1).
 
-    Both branches are complete stock classifiers, built unchanged and kept as
-    ``self.cnn`` and ``self.trans``: each can be used, or exported, alone.
-    They read the same preprocessed images. In training the loss is eq. 7:
+    Both branches are complete stock classifiers (see
+    :class:`TwoBranchClassifier`). In training the loss is eq. 7:
     each branch's own head loss (eq. 1, 2) plus the active terms of the
     :class:`PairLearningHead`.
 
@@ -84,15 +50,6 @@ class PairClassifier(BaseModel):
                  teacher_checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        for name, cfg in zip(BRANCHES, (cnn, trans)):
-            if cfg is None:
-                raise ValueError(
-                    f'PairClassifier: `{name}` is missing; give a complete '
-                    "classifier config, e.g. dict(type='ImageClassifier', "
-                    'backbone=..., neck=..., head=...)')
-        if pred_branch not in BRANCHES:
-            raise ValueError(f'PairClassifier: `pred_branch` must be one of '
-                             f'{BRANCHES}, got {pred_branch!r}')
         if teacher is not None and teacher not in BRANCHES:
             raise ValueError(f'PairClassifier: `teacher` must be one of '
                              f'{BRANCHES} or None, got {teacher!r}')
@@ -100,28 +57,13 @@ class PairClassifier(BaseModel):
             raise ValueError(
                 f'PairClassifier: teacher={teacher!r} needs '
                 '`teacher_checkpoint`, the trained weights of that branch')
-        if data_preprocessor is None or isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor or {})
-            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-
-        self.cnn = cnn if isinstance(cnn, nn.Module) else MODELS.build(cnn)
-        self.trans = trans if isinstance(trans,
-                                         nn.Module) else MODELS.build(trans)
-        self.pred_branch = pred_branch
-        self._logits_layers = {
-            name: _logits_layer(name, getattr(self, name))
-            for name in BRANCHES
-        }
+            cnn=cnn,
+            trans=trans,
+            pred_branch=pred_branch,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
         fcs = {name: self._branch_fc(name) for name in BRANCHES}
-        if fcs['cnn'].out_features != fcs['trans'].out_features:
-            raise ValueError(
-                'PairClassifier: the branches predict different numbers of '
-                f"classes (cnn {fcs['cnn'].out_features}, trans "
-                f"{fcs['trans'].out_features})")
-
         pair_head = dict(pair_head or {})
         pair_head.setdefault('type', 'PairLearningHead')
         for name in BRANCHES:
@@ -153,47 +95,6 @@ class PairClassifier(BaseModel):
             getattr(self, self.teacher).eval()
         return self
 
-    def _branch_fc(self, name: str) -> nn.Linear:
-        return getattr(self, name).get_submodule(self._logits_layers[name])
-
-    def embed(self, name: str,
-              inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Run one branch once and return its embedding and logits.
-
-        Args:
-            name (str): ``'cnn'`` or ``'trans'``.
-            inputs (Tensor): Preprocessed images, (N, C, H, W).
-
-        Returns:
-            tuple[Tensor, Tensor]: ``h`` (N, d), the input of the branch's
-            last linear layer, and ``z`` (N, num_classes), its output.
-        """
-        branch = getattr(self, name)
-        h = branch.head.pre_logits(branch.extract_feat(inputs))
-        return h, self._branch_fc(name)(h)
-
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        """The unified entry, as MMPretrain's classifiers.
-
-        Args:
-            inputs (Tensor): Preprocessed images, (N, C, H, W).
-            data_samples (list[DataSample], optional): Annotations; needed
-                for ``mode='loss'``.
-            mode (str): ``'tensor'`` returns ``dict(cnn=z_cnn,
-                trans=z_trans)``; ``'loss'`` a dict of losses; ``'predict'``
-                a list of :obj:`DataSample`.
-        """
-        if mode == 'tensor':
-            return {name: self.embed(name, inputs)[1] for name in BRANCHES}
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}".')
-
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """Eq. 7 for one batch.
@@ -211,14 +112,7 @@ class PairClassifier(BaseModel):
                     h[name], z[name] = self.embed(name, inputs)
                 continue
             h[name], z[name] = self.embed(name, inputs)
-            # ClsHead.loss would run the head forward a second time; its
-            # _get_loss takes the logits we already have (same loss config,
-            # same label handling).
-            head_losses = getattr(self, name).head._get_loss(
-                z[name], data_samples)
-            losses.update(
-                {f'{key}_{name}': value
-                 for key, value in head_losses.items()})
+            losses.update(self.branch_loss(name, z[name], data_samples))
         losses.update(
             self.pair_head.loss(h['cnn'], h['trans'], z['cnn'], z['trans']))
         return losses
@@ -245,31 +139,3 @@ class PairClassifier(BaseModel):
                 ' Lower the learning rate or the loss weights, or check the '
                 'data; resume from the last checkpoint.')
         return super().parse_losses(losses)
-
-    def predict(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None
-                ) -> List[DataSample]:
-        """Predict with both branches.
-
-        Each returned sample carries the fields ``cnn`` and ``trans`` (a
-        :obj:`DataSample` with that branch's ``pred_score``/``pred_label``
-        and the ground truth), and at top level the prediction of
-        ``pred_branch``.
-        """
-        if data_samples is None:
-            data_samples = [DataSample() for _ in range(inputs.size(0))]
-        preds = {}
-        for name in BRANCHES:
-            branch = getattr(self, name)
-            preds[name] = branch.head.predict(
-                branch.extract_feat(inputs),
-                [sample.clone() for sample in data_samples])
-        for name in BRANCHES:
-            for sample, pred in zip(data_samples, preds[name]):
-                sample.set_field(pred, name)
-        for sample in data_samples:
-            chosen = sample.get(self.pred_branch)
-            sample.set_pred_score(chosen.pred_score).set_pred_label(
-                chosen.pred_label)
-        return data_samples

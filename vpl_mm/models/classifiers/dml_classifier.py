@@ -1,0 +1,86 @@
+from typing import Dict, List, Union
+
+import torch
+from mmengine.optim import OptimWrapper
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from .two_branch_classifier import BRANCHES, TwoBranchClassifier
+
+
+@MODELS.register_module()
+class DMLClassifier(TwoBranchClassifier):
+    """Deep Mutual Learning (Zhang et al. 2018), the paper's Table 3 baseline.
+
+    The two branches learn in turn, as DML's Algorithm 1: predict with both;
+    update the CNN with its cross-entropy plus KL(p_trans || p_cnn)
+    (temperature 1, the transformer's prediction fixed); predict again with
+    the updated CNN; update the transformer with its cross-entropy plus
+    KL(p_cnn || p_trans) against that fresh prediction. One iteration thus
+    costs three forward passes and two optimizer steps, as DML does (VPL:
+    two forward passes, one step).
+
+    One optimizer holds both branches: a step only moves the parameters that
+    have gradients (``zero_grad`` sets the others to None). Under DDP use
+    ``model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel')`` so
+    that this ``train_step`` runs and each branch syncs its own gradients.
+
+    Args:
+        kl_loss (dict): The KL term. Defaults to
+            ``dict(type='PairKLDivLoss', temperature=1.0)`` (DML's).
+        **kwargs: Arguments of :class:`TwoBranchClassifier` (``cnn``,
+            ``trans``, ``pred_branch``, ``data_preprocessor``, ``init_cfg``).
+    """
+
+    def __init__(self,
+                 kl_loss: dict = dict(type='PairKLDivLoss', temperature=1.0),
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.kl_loss = MODELS.build(kl_loss)
+
+    def _logits(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
+        # through the branch's own forward, so that a DDP wrapper syncs it
+        return getattr(self, name)(inputs, mode='tensor')
+
+    def _step_loss(self, name: str, logits: torch.Tensor,
+                   partner_logits: torch.Tensor,
+                   data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        losses = self.branch_loss(name, logits, data_samples)
+        losses[f'loss_kl_{name}'] = self.kl_loss(logits,
+                                                 partner_logits.detach())
+        return losses
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        """One DML iteration: the CNN's update, then the transformer's."""
+        cnn, trans = BRANCHES
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            inputs, samples = data['inputs'], data['data_samples']
+            z_cnn = self._logits(cnn, inputs)
+            z_trans = self._logits(trans, inputs)
+            cnn_losses = self._step_loss(cnn, z_cnn, z_trans, samples)
+        loss, log_vars = self.parse_losses(cnn_losses)
+        optim_wrapper.update_params(loss)
+
+        with optim_wrapper.optim_context(self), torch.no_grad():
+            fresh_cnn = self._logits(cnn, inputs)
+        with optim_wrapper.optim_context(self):
+            trans_losses = self._step_loss(trans, z_trans, fresh_cnn,
+                                           samples)
+        loss, trans_log_vars = self.parse_losses(trans_losses)
+        optim_wrapper.update_params(loss)
+        log_vars.update(trans_log_vars)
+        log_vars['loss'] = sum(v for k, v in log_vars.items()
+                               if k.startswith('loss_'))
+        return log_vars
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """Both branches' losses on one batch, with the same partners (for
+        ``mode='loss'``; training uses :meth:`train_step`)."""
+        z = {name: self._logits(name, inputs) for name in BRANCHES}
+        losses = self._step_loss('cnn', z['cnn'], z['trans'], data_samples)
+        losses.update(
+            self._step_loss('trans', z['trans'], z['cnn'], data_samples))
+        return losses
