@@ -188,3 +188,40 @@ def test_experiment_settings(name, check):
     # everything else is the headline recipe
     assert cfg.optim_wrapper.optimizer.lr == 2e-3
     assert cfg.train_cfg.max_epochs == 300
+
+
+@pytest.mark.parametrize('name,dataset,classes', [
+    ('vpl_r50-vitb_ft_cifar10.py', 'CIFAR10', 10),
+    ('vpl_r50-vitb_ft_cifar100.py', 'CIFAR100', 100),
+    ('vpl_r50-vitb_ft_flowers102.py', 'Flowers102', 102),
+    ('vpl_r50-vitb_ft_stanfordcars.py', 'StanfordCars', 196),
+])
+def test_transfer_settings(name, dataset, classes):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/transfer', name))
+    assert cfg.train_dataloader.dataset.type == dataset
+    assert cfg.model.cnn.head.num_classes == classes
+    assert cfg.model.trans.head.num_classes == classes
+    assert cfg.data_preprocessor.num_classes == classes
+    # the paper's fine-tuning LRs and weight decay
+    assert cfg.optim_wrapper.optimizer.lr == 1e-4
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys['cnn.'].lr_mult * \
+        cfg.optim_wrapper.optimizer.lr == pytest.approx(5e-4)
+    assert cfg.optim_wrapper.optimizer.weight_decay == 1e-8
+    assert cfg.load_from.endswith('.pth')
+
+
+def test_cifar_pipelines_give_224_inputs():
+    import numpy as np
+    from mmcv.transforms import Compose
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/transfer/vpl_r50-vitb_ft_cifar10.py'))
+    from mmpretrain.registry import TRANSFORMS
+    for loader in ('train_dataloader', 'val_dataloader'):
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            pipeline = Compose([
+                TRANSFORMS.build(t) for t in cfg[loader].dataset.pipeline
+            ])
+        img = np.random.RandomState(0).randint(0, 256, (32, 32, 3),
+                                               dtype=np.uint8)
+        out = pipeline(dict(img=img, gt_label=3))
+        assert tuple(out['inputs'].shape) == (3, 224, 224)
