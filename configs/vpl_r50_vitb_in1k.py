@@ -22,7 +22,12 @@ optim_wrapper = dict(
 # eq. 7: first 20% of epochs CL only, last 20% KL only
 custom_hooks = [
     dict(type='StageSwitchHook', x=20, y=20),
-    dict(type='EMAHook', ema_type='WarmupEMA', momentum=1e-4, priority=49),
+    dict(
+        type='DualEMAHook',
+        ema_type='WarmupEMA',
+        momentum=1e-4,
+        eval_raw=False,  # True: also validate the raw weights
+        priority=49),
     dict(type='ReseedHook'),
 ]
 

@@ -2,6 +2,11 @@
 _base_ = ['../vpl_r50_vitb_in1k.py']
 custom_hooks = [
     dict(type='StageSwitchHook', x=40, y=40),
-    dict(type='EMAHook', ema_type='WarmupEMA', momentum=1e-4, priority=49),
+    dict(
+        type='DualEMAHook',
+        ema_type='WarmupEMA',
+        momentum=1e-4,
+        eval_raw=False,  # True: also validate the raw weights
+        priority=49),
     dict(type='ReseedHook'),
 ]

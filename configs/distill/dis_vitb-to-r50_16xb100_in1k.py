@@ -13,6 +13,11 @@ model = dict(
     pred_branch='cnn')
 custom_hooks = [
     dict(type='StageSwitchHook', x=0, y=0),
-    dict(type='EMAHook', ema_type='WarmupEMA', momentum=1e-4, priority=49),
+    dict(
+        type='DualEMAHook',
+        ema_type='WarmupEMA',
+        momentum=1e-4,
+        eval_raw=False,  # True: also validate the raw weights
+        priority=49),
     dict(type='ReseedHook'),
 ]

@@ -14,6 +14,11 @@ model = dict(
 model_wrapper_cfg = dict(
     type='MMSeparateDistributedDataParallel', broadcast_buffers=False)
 custom_hooks = [
-    dict(type='EMAHook', ema_type='WarmupEMA', momentum=1e-4, priority=49),
+    dict(
+        type='DualEMAHook',
+        ema_type='WarmupEMA',
+        momentum=1e-4,
+        eval_raw=False,  # True: also validate the raw weights
+        priority=49),
     dict(type='ReseedHook'),
 ]

@@ -89,7 +89,7 @@ def test_headline_recipe():
 
     stage = [h for h in cfg.custom_hooks if h.type == 'StageSwitchHook']
     assert [(h.x, h.y) for h in stage] == [(20, 20)]
-    ema = [h for h in cfg.custom_hooks if h.type == 'EMAHook']
+    ema = [h for h in cfg.custom_hooks if h.type == 'DualEMAHook']
     assert ema and ema[0].ema_type == 'WarmupEMA'
     assert cfg.train_dataloader.batch_size * 16 == 1600
     assert cfg.auto_scale_lr.base_batch_size == 1600
