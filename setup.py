@@ -25,6 +25,8 @@ setup(
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(
         deploy=read_requirements('deploy.txt'),
-        tests=['pytest', 'scikit-learn'] + read_requirements('deploy.txt')),
+        timm=read_requirements('optional.txt'),
+        tests=['pytest', 'scikit-learn'] + read_requirements('deploy.txt') +
+        read_requirements('optional.txt')),
     license='Apache License 2.0',
 )

@@ -5,31 +5,9 @@ import sys
 
 import pytest
 import torch
+from tiny_models import TINY_CNN, TINY_TRANS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-# Tiny stock MMPretrain branches: cheap enough for unit tests on 2 cores.
-TINY_CNN = dict(
-    type='ImageClassifier',
-    backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead', num_classes=10, in_channels=64, topk=(1, 5)))
-TINY_TRANS = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='VisionTransformer',
-        arch=dict(
-            embed_dims=32, num_layers=2, num_heads=2,
-            feedforward_channels=64),
-        img_size=32,
-        patch_size=8),
-    head=dict(
-        type='VisionTransformerClsHead',
-        num_classes=10,
-        in_channels=32,
-        topk=(1, 5),
-        init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)))
 
 
 @pytest.fixture

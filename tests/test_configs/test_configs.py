@@ -175,8 +175,8 @@ def hook(cfg, type_):
      == (40, 40)),
     ('ablations/vpl_vits-vitb_16xb100_in1k.py',
      lambda c: c.model.cnn.backbone.arch == 'deit-small'),
-    ('ablations/vpl_regnetx-12gf-vitb_16xb100_in1k.py',
-     lambda c: c.model.cnn.backbone.type == 'RegNet'),
+    ('ablations/vpl_regnety-16gf-vitb_16xb100_in1k.py',
+     lambda c: c.model.cnn.backbone.model_name == 'regnety_160'),
     ('distill/dis_vitb-to-r50_16xb100_in1k.py',
      lambda c: c.model.teacher == 'trans' and c.model.pred_branch == 'cnn'),
     ('distill/dis_r50-to-vitb_16xb100_in1k.py',
@@ -225,3 +225,64 @@ def test_cifar_pipelines_give_224_inputs():
                                                dtype=np.uint8)
         out = pipeline(dict(img=img, gt_label=3))
         assert tuple(out['inputs'].shape) == (3, 224, 224)
+
+
+TRAINABLE = [p for p in CONFIGS if f'{osp.sep}deploy{osp.sep}' not in p]
+
+
+def shrink(cfg, digits_root, tmp_path):
+    """The config with tiny branches and two digits images: everything else
+    (model type, PLM, hooks, optimizer, schedulers, evaluators) as is."""
+    from tiny_models import TINY_CNN, TINY_TRANS
+    classes = cfg.model.get('cnn', cfg.model).get('head', {}).get(
+        'num_classes', 1000)
+
+    def tiny(branch):
+        branch = copy.deepcopy(branch)
+        branch['head']['num_classes'] = classes
+        return branch
+
+    if 'cnn' in cfg.model:
+        cfg.model.cnn = tiny(TINY_CNN)
+        cfg.model.trans = tiny(TINY_TRANS)
+        if cfg.model.get('teacher'):
+            teacher = MODELS.build(cfg.model[cfg.model.teacher])
+            path = str(tmp_path / 'teacher.pth')
+            torch.save(dict(state_dict=teacher.state_dict()), path)
+            cfg.model.teacher_checkpoint = path
+    else:
+        vit = cfg.model.backbone.type == 'VisionTransformer'
+        cfg.model = tiny(TINY_TRANS if vit else TINY_CNN)
+    for name, prefix in (('train_dataloader', 'train'),
+                         ('val_dataloader', 'val')):
+        loader = cfg[name]
+        pipeline = loader.dataset.pipeline
+        if pipeline[0].type != 'LoadImageFromFile':  # CIFAR hands arrays
+            pipeline = [dict(type='LoadImageFromFile')] + list(pipeline)
+        loader.dataset = dict(type='CustomDataset',
+                              data_root=str(digits_root),
+                              data_prefix=prefix, indices=2,
+                              pipeline=pipeline)
+        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.test_evaluator = cfg.val_evaluator
+    cfg.load_from = None
+    cfg.work_dir = str(tmp_path)
+    cfg.train_cfg.max_epochs = 1
+    cfg.param_scheduler = cfg.param_scheduler[:1]
+    cfg.default_hooks.checkpoint = None
+    cfg.pop('model_wrapper_cfg', None)
+    return cfg
+
+
+@pytest.mark.parametrize('path', TRAINABLE,
+                         ids=[osp.relpath(p, ROOT) for p in TRAINABLE])
+def test_config_trains_and_validates_one_step(path, digits_root, tmp_path):
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(
+        shrink(Config.fromfile(path), digits_root, tmp_path))
+    runner.train()
+    scalars = runner.message_hub.log_scalars
+    assert 'train/loss' in scalars
+    assert any(k.startswith('val/') and 'accuracy/top1' in k
+               for k in scalars), list(scalars)

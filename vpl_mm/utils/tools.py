@@ -4,6 +4,7 @@ import os.path as osp
 from types import ModuleType
 
 import mmpretrain
+import torch.distributed as dist
 
 from .setup_env import adapt_cfg_to_machine
 
@@ -51,3 +52,10 @@ def run_mmpretrain_tool(name: str) -> None:
 
     tool.merge_args = merge_args
     tool.main()
+    # Tear the process group down, all ranks together, before the
+    # interpreter exits: a gloo group left to die with the process can abort
+    # it ("terminate called without an active exception") after a finished
+    # run.
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
