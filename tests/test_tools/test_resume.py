@@ -13,11 +13,23 @@ import vpl_mm  # noqa: F401
 from _utils import PAIR_CONFIG, ROOT, python, scalars
 
 EPOCHS = 6  # x = y = 33.4%: epochs 1-2 CL only, 3-4 both, 5-6 KL only
+ITERS = 24  # by iteration: 8 iterations a pass; 1-8 CL, 9-16 both, 17-24 KL
+BY_ITER = [
+    'train_cfg = dict(_delete_=True, type="IterBasedTrainLoop", '
+    f'max_iters={ITERS}, val_interval=8)',
+    'param_scheduler = [dict(type="LinearLR", start_factor=0.01, '
+    'by_epoch=False, begin=0, end=8), dict(type="CosineAnnealingLR", '
+    f'eta_min=1e-5, by_epoch=False, begin=8, end={ITERS})]',
+    'default_hooks = dict(checkpoint=dict(by_epoch=False, interval=4, '
+    'max_keep_ckpts=-1), logger=dict(interval=2))',
+    'log_processor = dict(by_epoch=False)',
+]
 
 
-def write_config(path, data_root, reseed=True):
-    hooks = ['dict(type="StageSwitchHook", x=33.4, y=33.4)',
-             'dict(type="EMAHook", momentum=0.1)']
+def write_config(path, data_root, reseed=True, by_iter=False):
+    hooks = [f'dict(type="StageSwitchHook", x=33.4, y=33.4, '
+             f'by_epoch={not by_iter})',
+             'dict(type="DualEMAHook", momentum=0.1)']
     if reseed:
         hooks.append('dict(type="ReseedHook")')
     path.write_text('\n'.join([
@@ -35,7 +47,7 @@ def write_config(path, data_root, reseed=True):
         f'custom_hooks = [{", ".join(hooks)}]',
         'default_hooks = dict(checkpoint=dict(max_keep_ckpts=-1), '
         'logger=dict(interval=2))',
-    ]))
+    ] + (BY_ITER if by_iter else [])))
     return str(path)
 
 
@@ -72,6 +84,35 @@ def test_resume_is_bit_identical_in_every_stage(straight, tmp_path, k,
     assert hook.stage(k - 1, EPOCHS) == hook.stage(k, EPOCHS) == stage
     assert same_weights(run / f'epoch_{EPOCHS}.pth',
                         tmp_path / f'epoch_{EPOCHS}.pth')
+
+
+@pytest.fixture(scope='module')
+def straight_by_iter(digits_root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('straight_by_iter')
+    config = write_config(tmp / 'cfg.py', digits_root, by_iter=True)
+    train(config, tmp / 'run')
+    return config, tmp / 'run'
+
+
+@pytest.mark.parametrize('k', [4, 12, 20])  # in CL only, both, KL only
+def test_resume_by_iteration_is_bit_identical(straight_by_iter, tmp_path,
+                                              k):
+    config, run = straight_by_iter
+    log = train(config, tmp_path, '--resume', str(run / f'iter_{k}.pth'))
+    assert f'resumed epoch: 0, iter: {k}' in log
+    assert f'Advance dataloader {k} steps' in log  # MMEngine's replay
+    assert same_weights(run / f'iter_{ITERS}.pth',
+                        tmp_path / f'iter_{ITERS}.pth')
+
+
+def test_without_reseed_hook_resume_by_iteration_differs(
+        digits_root, tmp_path):
+    config = write_config(tmp_path / 'cfg.py', digits_root, reseed=False,
+                          by_iter=True)
+    train(config, tmp_path / 'a')
+    train(config, tmp_path / 'b', '--resume', str(tmp_path / 'a/iter_12.pth'))
+    assert not same_weights(tmp_path / f'a/iter_{ITERS}.pth',
+                            tmp_path / f'b/iter_{ITERS}.pth')
 
 
 def test_without_reseed_hook_resume_differs(digits_root, tmp_path):
@@ -113,11 +154,9 @@ def test_sigkill_mid_epoch_then_resume(straight, tmp_path):
 def test_resume_refuses_a_checkpoint_of_another_model(straight, tmp_path):
     config, run = straight
     wide = tmp_path / 'wide.py'
-    # (with an EMAHook, its own strict load reports the mismatch first)
     wide.write_text(f'_base_ = [{config!r}]\n'
                     'model = dict(cnn=dict(backbone=dict(base_channels=32), '
-                    'head=dict(in_channels=256)))\n'
-                    'custom_hooks = [dict(type="StageSwitchHook")]\n')
+                    'head=dict(in_channels=256)))\n')  # DualEMAHook kept
     proc = subprocess.run([
         sys.executable,
         osp.join(ROOT, 'tools/train.py'),

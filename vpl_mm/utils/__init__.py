@@ -1,5 +1,5 @@
 from .atomic import AtomicLocalBackend, atomic_write
-from .checkpoint import (checkpoint_safe_globals,
+from .checkpoint import (check_resume_fits, checkpoint_safe_globals,
                          register_checkpoint_safe_globals,
                          state_dict_mismatch)
 from .setup_env import adapt_cfg_to_machine
@@ -7,6 +7,7 @@ from .tools import load_mmpretrain_tool, run_mmpretrain_tool
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write', 'adapt_cfg_to_machine',
+    'check_resume_fits',
     'checkpoint_safe_globals', 'load_mmpretrain_tool',
     'register_checkpoint_safe_globals', 'run_mmpretrain_tool',
     'state_dict_mismatch'

@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.model import is_model_wrapper
 
 # The statistics every HistoryBuffer registers when the first one is built;
 # methods added with HistoryBuffer.register_statistics count too.
@@ -88,3 +89,27 @@ def state_dict_mismatch(state: Dict[str, torch.Tensor],
         return ''
     return (f'missing {missing[:5]}, unexpected {unexpected[:5]}, wrong '
             f'shape {wrong[:5]}')
+
+
+def check_resume_fits(runner, checkpoint: dict) -> None:
+    """Refuse to resume ``runner`` from a checkpoint of another model.
+
+    MMEngine loads a resumed checkpoint non-strictly and only warns. Called
+    by the hooks that receive the checkpoint first (``after_load_checkpoint``
+    of :class:`SafeCheckpointHook` and :class:`DualEMAHook`); does nothing
+    for ``load_from``, which may load part of a model on purpose.
+
+    Raises:
+        ValueError: naming the keys that do not fit.
+    """
+    if not getattr(runner, '_resume', False):
+        return
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    mismatch = state_dict_mismatch(
+        checkpoint.get('state_dict', {}), model.state_dict())
+    if mismatch:
+        raise ValueError(
+            'Cannot resume: the checkpoint is of another model than '
+            f'{type(model).__name__} of this config ({mismatch}). '
+            'Resume with the config it was trained with.')

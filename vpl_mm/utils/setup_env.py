@@ -8,11 +8,16 @@ from mmengine.config import Config
 DDP_WRAPPERS = ('MMDistributedDataParallel',
                 'MMSeparateDistributedDataParallel')
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+# optim wrappers that skip an update with non-finite gradients
+SKIPPING_WRAPPERS = ('SkipNonFiniteOptimWrapper', 'CPUAmpOptimWrapper',
+                     'AmpOptimWrapper')
 
 
 def adapt_cfg_to_machine(cfg: Config) -> Config:
     """Make ``cfg`` run here, with or without a GPU.
 
+    - ``model.nonfinite='skip'`` with an optim wrapper that would apply
+      non-finite gradients is refused (``ValueError``).
     - A dataloader with ``num_workers=0`` gets ``persistent_workers=False``
       (PyTorch refuses persistent workers without workers; MMPretrain's
       ``tools/train.py`` turns them on by default).
@@ -28,15 +33,22 @@ def adapt_cfg_to_machine(cfg: Config) -> Config:
     Returns:
         Config: ``cfg``, changed in place.
     """
+    optim_wrapper = cfg.get('optim_wrapper')
+    wrapper_type = (optim_wrapper or {}).get('type', 'OptimWrapper')
+    if (cfg.get('model', {}).get('nonfinite') == 'skip'
+            and wrapper_type.split('.')[-1] not in SKIPPING_WRAPPERS):
+        raise ValueError(
+            "model.nonfinite='skip' lets a non-finite loss through to the "
+            f'optim wrapper, but optim_wrapper.type={wrapper_type!r} would '
+            "apply it: set optim_wrapper.type='SkipNonFiniteOptimWrapper' "
+            '(or train with --amp).')
     for field in DATALOADERS:
         loader = cfg.get(field)
         if loader is not None and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
     if torch.cuda.is_available():
         return cfg
-    optim_wrapper = cfg.get('optim_wrapper')
-    if optim_wrapper is not None and optim_wrapper.get(
-            'type', '').split('.')[-1] == 'AmpOptimWrapper':
+    if wrapper_type.split('.')[-1] == 'AmpOptimWrapper':
         optim_wrapper.type = 'CPUAmpOptimWrapper'
         optim_wrapper.pop('loss_scale', None)
         optim_wrapper.dtype = 'bfloat16'

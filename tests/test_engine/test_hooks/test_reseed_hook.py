@@ -13,7 +13,9 @@ def draws():
 
 
 def draws_at(hook, epoch, seed=0):
-    hook.before_train_epoch(SimpleNamespace(seed=seed, epoch=epoch))
+    # an EpochBasedTrainLoop has no dataloader_iterator
+    hook.before_train_epoch(
+        SimpleNamespace(seed=seed, epoch=epoch, train_loop=object()))
     return draws()
 
 
@@ -35,3 +37,32 @@ def test_explicit_seed_and_rank(monkeypatch):
     monkeypatch.setattr('vpl_mm.engine.hooks.reseed_hook.get_rank',
                         lambda: 1)
     assert draws_at(hook, 0) != rank0
+
+
+def test_iteration_based_loop_reseeds_before_each_fetch():
+    hook = HOOKS.build(dict(type='ReseedHook'))
+
+    def fetches():
+        while True:
+            yield draws()
+
+    def run(skip):
+        loop = SimpleNamespace(dataloader_iterator=fetches())
+        hook.before_train_epoch(
+            SimpleNamespace(seed=0, epoch=0, train_loop=loop))
+        hook.before_train_epoch(  # called again: not wrapped twice
+            SimpleNamespace(seed=0, epoch=0, train_loop=loop))
+        for _ in range(skip):  # MMEngine's resume skips seen batches
+            next(loop.dataloader_iterator)
+        batch = next(loop.dataloader_iterator)
+        return batch, draws()  # the batch and the step after it
+
+    resumed = run(3)
+    assert run(3) == resumed  # deterministic whatever came before
+    assert resumed[0] != run(0)[0]  # each iteration its own numbers
+    loop = SimpleNamespace(dataloader_iterator=fetches())
+    hook.before_train_epoch(SimpleNamespace(seed=0, epoch=0,
+                                            train_loop=loop))
+    assert [next(loop.dataloader_iterator) for _ in range(4)][3] == \
+        resumed[0]
+    assert resumed[0] != draws_at(hook, 3)  # not an epoch's stream

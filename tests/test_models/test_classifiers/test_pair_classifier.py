@@ -180,6 +180,25 @@ def test_non_finite_loss_names_term_and_iteration(pair_cfg, batch, bad):
                              'loss_kl'}
 
 
+def test_non_finite_loss_in_skip_mode_warns_and_passes(pair_cfg, batch,
+                                                       monkeypatch):
+    from mmengine.logging import MessageHub
+    logged = []
+    monkeypatch.setattr(
+        'vpl_mm.models.classifiers.pair_classifier.print_log',
+        lambda msg, **kwargs: logged.append(msg))
+    model = build_pair(dict(pair_cfg, nonfinite='skip'))
+    losses = model(*batch, mode='loss')
+    losses['loss_kl'] = losses['loss_kl'] * float('nan')
+    MessageHub.get_current_instance().update_info('iter', 6)
+    total, _ = model.parse_losses(losses)
+    assert torch.isnan(total)  # for the optim wrapper to skip
+    assert len(logged) == 1
+    assert 'non-finite loss_kl at iteration 7' in logged[0]
+    with pytest.raises(ValueError, match='`nonfinite` must be one of'):
+        build_pair(dict(pair_cfg, nonfinite='ignore'))
+
+
 def test_batch_of_one(pair_cfg, batch):
     # the contrastive loss is defined (0) for N = 1; eval mode because
     # BatchNorm cannot train on one value per channel

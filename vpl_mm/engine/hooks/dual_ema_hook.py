@@ -4,10 +4,16 @@ import torch
 from mmengine.hooks import EMAHook
 from mmpretrain.registry import HOOKS
 
+from vpl_mm.utils.checkpoint import check_resume_fits
+
 
 @HOOKS.register_module()
 class DualEMAHook(EMAHook):
     """MMEngine's ``EMAHook`` that can also validate the raw weights.
+
+    On resume it refuses a checkpoint of another model with the message of
+    :class:`SafeCheckpointHook` (hooks of higher priority see the checkpoint
+    first; MMEngine's ``EMAHook`` would fail in its strict load instead).
 
     As ``EMAHook``, the EMA weights are the ones validated, tested and saved
     in ``state_dict`` (the raw ones go to ``ema_state_dict``). With
@@ -24,6 +30,12 @@ class DualEMAHook(EMAHook):
     def __init__(self, eval_raw: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.eval_raw = eval_raw
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Refuse a checkpoint of another model (before the EMA's own
+        strict load fails on it less clearly); then as ``EMAHook``."""
+        check_resume_fits(runner, checkpoint)
+        super().after_load_checkpoint(runner, checkpoint)
 
     def after_val_epoch(self,
                         runner,

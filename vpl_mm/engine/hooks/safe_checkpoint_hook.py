@@ -2,11 +2,10 @@ from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 import vpl_mm.utils.atomic  # noqa: F401  (registers 'atomic_local')
-from vpl_mm.utils.checkpoint import state_dict_mismatch
+from vpl_mm.utils.checkpoint import check_resume_fits
 
 
 @HOOKS.register_module()
@@ -55,14 +54,4 @@ class SafeCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if not getattr(runner, '_resume', False):
-            return  # load_from may load part of a model on purpose
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        mismatch = state_dict_mismatch(
-            checkpoint.get('state_dict', {}), model.state_dict())
-        if mismatch:
-            raise ValueError(
-                'Cannot resume: the checkpoint is of another model than '
-                f'{type(model).__name__} of this config ({mismatch}). '
-                'Resume with the config it was trained with.')
+        check_resume_fits(runner, checkpoint)

@@ -1,17 +1,20 @@
 from contextlib import contextmanager
 
 import torch
-from mmengine.optim import OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
+
+from .skip_nonfinite_optim_wrapper import SkipNonFiniteOptimWrapper
 
 
 @OPTIM_WRAPPERS.register_module()
-class CPUAmpOptimWrapper(OptimWrapper):
+class CPUAmpOptimWrapper(SkipNonFiniteOptimWrapper):
     """Mixed precision on CPU: bf16 autocast around the forward pass.
 
     MMEngine's ``AmpOptimWrapper`` needs a GPU. bf16 keeps fp32's exponent
     range, so no loss scaling is needed. ``tools/train.py --amp`` picks this
-    wrapper on machines without CUDA. The PLM losses still run in fp32.
+    wrapper on machines without CUDA. The PLM losses still run in fp32. As
+    the fp16 loss scaler on GPU does, it skips updates whose gradients are
+    not finite (see :class:`SkipNonFiniteOptimWrapper`).
 
     Args:
         dtype (str): Autocast dtype, ``'bfloat16'`` (default) or

@@ -1,12 +1,15 @@
+import logging
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from .two_branch_classifier import BRANCHES, TwoBranchClassifier
+
+NONFINITE = ('stop', 'skip')
 
 
 @MODELS.register_module()
@@ -36,6 +39,13 @@ class PairClassifier(TwoBranchClassifier):
             parameters when ``paramwise_cfg`` is set). Defaults to None.
         teacher_checkpoint (str, optional): A checkpoint of the teacher
             classifier alone (e.g. from a solo baseline config).
+        nonfinite (str): What a NaN or infinite loss term does: ``'stop'``
+            (default) raises ``FloatingPointError`` naming the term and the
+            iteration; ``'skip'`` warns so and lets the loss through, for
+            an optim wrapper that skips updates with non-finite gradients
+            (``SkipNonFiniteOptimWrapper``, ``CPUAmpOptimWrapper``, or
+            ``AmpOptimWrapper``'s fp16 loss scaler; ``tools/train.py``
+            refuses any other).
         data_preprocessor (dict, optional): Shared preprocessor. Defaults to
             ``dict(type='ClsDataPreprocessor')``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -48,6 +58,7 @@ class PairClassifier(TwoBranchClassifier):
                  pred_branch: str = 'trans',
                  teacher: Optional[str] = None,
                  teacher_checkpoint: Optional[str] = None,
+                 nonfinite: str = 'stop',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if teacher is not None and teacher not in BRANCHES:
@@ -57,6 +68,9 @@ class PairClassifier(TwoBranchClassifier):
             raise ValueError(
                 f'PairClassifier: teacher={teacher!r} needs '
                 '`teacher_checkpoint`, the trained weights of that branch')
+        if nonfinite not in NONFINITE:
+            raise ValueError(f'PairClassifier: `nonfinite` must be one of '
+                             f'{NONFINITE}, got {nonfinite!r}')
         super().__init__(
             cnn=cnn,
             trans=trans,
@@ -75,6 +89,7 @@ class PairClassifier(TwoBranchClassifier):
         self.pair_head = MODELS.build(pair_head)
         self.teacher = teacher
         self.teacher_checkpoint = teacher_checkpoint
+        self.nonfinite = nonfinite
         if teacher is not None:
             getattr(self, teacher).requires_grad_(False)
 
@@ -118,13 +133,15 @@ class PairClassifier(TwoBranchClassifier):
         return losses
 
     def parse_losses(self, losses: Dict[str, torch.Tensor]):
-        """MMEngine's ``parse_losses``, refusing non-finite terms.
+        """MMEngine's ``parse_losses``, watching for non-finite terms.
 
         A NaN or infinite term would otherwise be averaged into the weights
         silently. Used on one device and under DDP alike.
 
         Raises:
-            FloatingPointError: naming the term and the iteration.
+            FloatingPointError: naming the term and the iteration, with
+                ``nonfinite='stop'``. With ``'skip'`` the same message is a
+                warning.
         """
         terms = {k: v for k, v in losses.items() if 'loss' in k}
         if terms and not torch.isfinite(
@@ -133,9 +150,13 @@ class PairClassifier(TwoBranchClassifier):
             bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
             it = MessageHub.get_current_instance().get_info('iter')
             where = '' if it is None else f' at iteration {it + 1}'
-            raise FloatingPointError(
-                f'PairClassifier: non-finite {", ".join(bad)}{where} '
-                f'({", ".join(f"{k}={terms[k].sum().item()}" for k in bad)}).'
-                ' Lower the learning rate or the loss weights, or check the '
-                'data; resume from the last checkpoint.')
+            values = ', '.join(f'{k}={terms[k].sum().item()}' for k in bad)
+            message = (f'PairClassifier: non-finite {", ".join(bad)}{where} '
+                       f'({values}).')
+            if self.nonfinite == 'stop':
+                raise FloatingPointError(
+                    message + ' Lower the learning rate or the loss weights, '
+                    'or check the data; resume from the last checkpoint.')
+            print_log(message + ' The update is skipped.', logger='current',
+                      level=logging.WARNING)
         return super().parse_losses(losses)
