@@ -26,7 +26,9 @@ setup(
     extras_require=dict(
         deploy=read_requirements('deploy.txt'),
         timm=read_requirements('optional.txt'),
+        benchmarks=read_requirements('benchmarks.txt'),
         tests=['pytest', 'scikit-learn'] + read_requirements('deploy.txt') +
-        read_requirements('optional.txt')),
+        read_requirements('optional.txt') +
+        read_requirements('benchmarks.txt')),
     license='Apache License 2.0',
 )

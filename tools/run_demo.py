@@ -67,15 +67,31 @@ def ensure_data(data_root: str) -> None:
     ], check=True)
 
 
-def train(name: str, config: str, work_dir: str, data_root: str,
-          epochs) -> dict:
-    """Train one config; show one line per validated epoch.
+def train(name: str,
+          config: str,
+          work_dir: str,
+          data_root: str,
+          epochs=None,
+          options=(),
+          threads=None) -> dict:
+    """Train one config with ``tools/train.py``; show one line per validated
+    epoch (and stage switches), prefixed with ``name``.
+
+    Args:
+        name (str): Run name shown in the progress lines.
+        config (str): Config path, relative to the repository root.
+        work_dir (str): Where logs and checkpoints go.
+        data_root (str): The digits dataset.
+        epochs (int, optional): Epochs; the cosine decay ends with them.
+            Defaults to the config's.
+        options (Sequence[str]): More ``--cfg-options`` (``key=value``).
+        threads (int, optional): ``OMP_NUM_THREADS`` of the run.
 
     Returns:
         dict: The top-1 metrics of the last validation.
     """
     options = [f'{loader}.dataset.data_root={data_root}'
-               for loader in DATALOADERS]
+               for loader in DATALOADERS] + list(options)
     if epochs is not None:
         options += [
             f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.end={epochs}'
@@ -91,6 +107,8 @@ def train(name: str, config: str, work_dir: str, data_root: str,
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         p for p in (ROOT, env.get('PYTHONPATH')) if p)
+    if threads is not None:
+        env['OMP_NUM_THREADS'] = str(threads)
     with subprocess.Popen(
             cmd,
             cwd=ROOT,

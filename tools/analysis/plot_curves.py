@@ -1,0 +1,126 @@
+"""Plot per-branch top-1 vs epoch of one or more runs (the paper's Fig. 2).
+
+Reads MMEngine's ``<work_dir>/<timestamp>/vis_data/scalars.json`` (all
+timestamps, oldest first, so a resumed run is one curve) and draws every
+``accuracy/top1`` metric it finds: ``cnn/...`` and ``trans/...`` of a pair,
+the single metric of a solo run, ``raw/...`` of ``DualEMAHook(eval_raw=True)``.
+The legend names run and branch.
+
+Usage::
+
+    python tools/analysis/plot_curves.py WORK_DIR [WORK_DIR ...] \\
+        [--labels NAME ...] [--metric accuracy/top1] [--out curves.png]
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+Curve = List[Tuple[int, float]]
+
+
+def read_curves(work_dir: str,
+                metric: str = 'accuracy/top1') -> Dict[str, Curve]:
+    """Validation curves of one work dir.
+
+    Args:
+        work_dir (str): A work dir of ``tools/train.py``.
+        metric (str): Metric name, without branch prefix.
+
+    Returns:
+        dict: ``{branch: [(step, value), ...]}`` sorted by step, where branch
+        is the prefix before ``metric`` (``'cnn'``, ``'trans'``,
+        ``'raw/cnn'`` ...) or ``''`` for a solo run's metric. ``step`` is the
+        epoch (or iteration, for iteration-based runs).
+
+    Raises:
+        FileNotFoundError: if the work dir has no ``scalars.json``.
+    """
+    paths = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not paths:
+        raise FileNotFoundError(
+            f'no */vis_data/scalars.json under {work_dir!r}: not a work dir '
+            'of tools/train.py?')
+    curves: Dict[str, Dict[int, float]] = {}
+    for path in paths:  # a resumed run's later records win
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                for key, value in record.items():
+                    if key == metric or key.endswith('/' + metric):
+                        branch = key[:-len(metric)].rstrip('/')
+                        curves.setdefault(branch, {})[record['step']] = value
+    if not curves:
+        raise ValueError(f'{work_dir!r} logged no {metric!r}')
+    return {b: sorted(points.items()) for b, points in curves.items()}
+
+
+def plot(lines: Dict[str, Curve],
+         out: str,
+         bands: Optional[Dict[str, Sequence[float]]] = None,
+         ylabel: str = 'top-1 (%)',
+         title: Optional[str] = None) -> str:
+    """Draw curves into a PNG.
+
+    Args:
+        lines (dict): ``{legend label: [(step, value), ...]}``.
+        out (str): The PNG to write.
+        bands (dict, optional): ``{label: half-widths}`` (e.g. the std over
+            seeds), one per point of that label's curve, drawn shaded.
+        ylabel (str): Y-axis label.
+        title (str, optional): Figure title.
+
+    Returns:
+        str: ``out``.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for label, curve in lines.items():
+        xs = [x for x, _ in curve]
+        ys = [y for _, y in curve]
+        (line, ) = ax.plot(xs, ys, label=label)
+        if bands and label in bands:
+            ax.fill_between(xs, [y - b for y, b in zip(ys, bands[label])],
+                            [y + b for y, b in zip(ys, bands[label])],
+                            color=line.get_color(), alpha=0.2)
+    ax.set_xlabel('epoch')
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize='small')
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--labels', nargs='+',
+                        help='run names for the legend (default: the work '
+                        'dirs\' names)')
+    parser.add_argument('--metric', default='accuracy/top1')
+    parser.add_argument('--out', default='curves.png')
+    args = parser.parse_args(argv)
+    labels = args.labels or [
+        osp.basename(osp.normpath(d)) for d in args.work_dirs
+    ]
+    if len(labels) != len(args.work_dirs):
+        parser.error(f'{len(labels)} --labels for {len(args.work_dirs)} '
+                     'work dirs')
+    lines = {}
+    for label, work_dir in zip(labels, args.work_dirs):
+        for branch, curve in read_curves(work_dir, args.metric).items():
+            lines[f'{label} {branch}'.strip()] = curve
+    print(plot(lines, args.out, ylabel=args.metric))
+
+
+if __name__ == '__main__':
+    main()
