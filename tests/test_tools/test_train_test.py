@@ -1,8 +1,9 @@
 """End to end: the demo pair through tools/train.py, test.py, --resume,
 --amp, dist_train.sh and MMPretrain's own stock train.py."""
 import json
-import sys
+import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -133,23 +134,58 @@ def test_amp_on_cpu(digits_root, tmp_path):
     assert osp.exists(tmp_path / 'epoch_1.pth')
 
 
-def test_dist_train_two_processes_on_gloo(digits_root, tmp_path):
+def dist_train(config, tmp_path, digits_root, epochs, images, *options):
+    """2-process dist_train.sh; every rank saves its parameters after each
+    epoch (tests/test_tools/_rank_probe.py). Returns the log."""
+    probe = tmp_path / 'probe'
+    probe.mkdir()
+    wrapped = tmp_path / 'with_probe.py'
+    wrapped.write_text('\n'.join([
+        f'_base_ = [{config!r}]',
+        "custom_imports = dict(imports=['vpl_mm', '_rank_probe'], "
+        'allow_failed_imports=False)',
+        f'custom_hooks = _base_.custom_hooks + [dict(type="RankParamsProbe", '
+        f'out_dir={str(probe)!r})]',
+    ]))
     log = run([
         'bash',
-        osp.join(ROOT, 'tools/dist_train.sh'), PAIR_CONFIG, '2',
+        osp.join(ROOT, 'tools/dist_train.sh'), str(wrapped), '2',
         '--work-dir',
-        str(tmp_path), '--cfg-options', *data_options(digits_root),
-        *schedule_options(), 'train_dataloader.dataset.indices=512'
-    ], env=dict(PORT=str(free_port())))
+        str(tmp_path / 'work'), '--cfg-options', *data_options(digits_root),
+        *schedule_options(epochs),
+        f'train_dataloader.dataset.indices={images}', *options
+    ], env=dict(PORT=str(free_port()),
+                PYTHONPATH=os.pathsep.join([ROOT, osp.dirname(__file__)])))
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    for epoch in range(1, epochs + 1):  # the ranks stay identical
+        ranks = [torch.load(probe / f'rank{r}_epoch{epoch}.pth')
+                 for r in range(2)]
+        assert all(torch.equal(ranks[0][k], ranks[1][k]) for k in ranks[0])
+    return log
+
+
+def test_dist_train_two_processes_on_gloo(digits_root, tmp_path):
+    # global negatives on: each rank's anchors meet both ranks' embeddings
+    log = dist_train(PAIR_CONFIG, tmp_path, digits_root, EPOCHS, 512,
+                     'model.pair_head.cl_loss.gather=True')
     # every stage ran under DDP, including the KL-only one in which the
     # projection is not used by any loss
     assert 'epoch 5/5: stage "KL only"' in log
-    assert osp.exists(tmp_path / 'epoch_5.pth')
-    records = scalars(str(tmp_path))
+    assert osp.exists(tmp_path / 'work/epoch_5.pth')
+    records = scalars(str(tmp_path / 'work'))
     assert len(val_records(records)) == EPOCHS
     # the sampler shards the 512 images: 256 per rank, 4 batches of 64
     assert max(r['iter'] for r in records if 'iter' in r) == 4 * EPOCHS
+
+
+def test_dist_train_bi_in_every_stage(digits_root, tmp_path):
+    # "Bi" (Table 7): both PLM terms reach both branches
+    log = dist_train(PAIR_CONFIG, tmp_path, digits_root, 3, 256,
+                     'model.pair_head.restrict_grad=False',
+                     'custom_hooks.0.x=33.4', 'custom_hooks.0.y=33.4')
+    for stage in ('epoch 1/3: stage "CL only"', 'epoch 2/3: stage "CL + KL"',
+                  'epoch 3/3: stage "KL only"'):
+        assert stage in log
 
 
 def test_stock_mmpretrain_train_runs_our_config(digits_root, tmp_path):
@@ -166,14 +202,8 @@ def test_dml_trains_under_two_process_ddp(digits_root, tmp_path):
     # DMLClassifier's own train_step runs under
     # MMSeparateDistributedDataParallel (each branch its own DDP) on gloo
     config = osp.join(ROOT, 'configs/demo/dml_tiny_digits.py')
-    log = run([
-        'bash',
-        osp.join(ROOT, 'tools/dist_train.sh'), config, '2', '--work-dir',
-        str(tmp_path), '--cfg-options', *data_options(digits_root),
-        *schedule_options(2), 'train_dataloader.dataset.indices=256'
-    ], env=dict(PORT=str(free_port())))
-    assert 'Distributed training: True' in log
-    records = scalars(str(tmp_path))
+    dist_train(config, tmp_path, digits_root, 2, 256)
+    records = scalars(str(tmp_path / 'work'))
     train = [r for r in records if 'loss_kl_trans' in r]
     assert train and all('loss_kl_cnn' in r for r in train)
     assert len(val_records(records)) == 2

@@ -3,6 +3,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
+from ..utils import all_gather_with_grad
 from ._utils import check_temperature, fp32
 
 
@@ -27,11 +28,22 @@ class PairContrastiveLoss(nn.Module):
     log-sum-exp, also under autocast. With ``N = 1`` the only candidate is
     the positive and the loss is 0.
 
+    With ``gather=True`` under ``torch.distributed``, the candidates of eq.
+    3-4 are the embeddings of every rank (N is the global batch), as on one
+    device with the whole batch; each rank's anchors are its own, and the
+    gradient of the other ranks' terms reaches each rank's embeddings (see
+    :func:`~vpl_mm.models.utils.all_gather_with_grad`). With DDP averaging
+    the gradients, training then follows the global-batch loss exactly.
+    Without it, each rank's N is its own batch.
+
     Args:
         temperature (float): :math:`\tau` of eq. 3-4, > 0. Defaults to 1.0.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         normalize (bool): L2-normalise the embeddings first (cosine
             similarity). Defaults to False (the paper's dot product).
+        gather (bool): Take the negatives from every rank's batch. Costs
+            two all-gathers forward and two all-reduces backward of (N, d).
+            Defaults to False.
 
     Example:
         >>> import torch
@@ -44,11 +56,13 @@ class PairContrastiveLoss(nn.Module):
     def __init__(self,
                  temperature: float = 1.0,
                  loss_weight: float = 1.0,
-                 normalize: bool = False) -> None:
+                 normalize: bool = False,
+                 gather: bool = False) -> None:
         super().__init__()
         self.temperature = check_temperature(type(self).__name__, temperature)
         self.loss_weight = loss_weight
         self.normalize = normalize
+        self.gather = gather
 
     def forward(self, h_cnn: torch.Tensor,
                 h_trans: torch.Tensor) -> torch.Tensor:
@@ -72,19 +86,23 @@ class PairContrastiveLoss(nn.Module):
             if self.normalize:
                 a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
             n = a.size(0)
-            self_pair = torch.eye(n, dtype=torch.bool, device=a.device)
-            cross = a @ b.t() / self.temperature
+            # all candidates: this rank's rows, or every rank's with gather
+            (all_a, start), (all_b, _) = (
+                all_gather_with_grad(t) if self.gather else (t, 0)
+                for t in (a, b))
+            # target[i]: column of anchor i's partner (the positive)
+            target = torch.arange(start, start + n, device=a.device)
+            self_pair = torch.zeros(n, all_a.size(0), dtype=torch.bool,
+                                    device=a.device)
+            self_pair[torch.arange(n), target] = True
             # k != i in eq. 4: an anchor is never its own negative.
-            cnn_cnn = (a @ a.t() / self.temperature).masked_fill(
-                self_pair, float('-inf'))
-            trans_trans = (b @ b.t() / self.temperature).masked_fill(
-                self_pair, float('-inf'))
-            # Rows 0..N-1: CNN anchors; rows N..2N-1: transformer anchors.
-            # Column i (the partner view of image i) is the positive.
             logits = torch.cat([
-                torch.cat([cross, cnn_cnn], dim=1),
-                torch.cat([cross.t(), trans_trans], dim=1)
-            ])
-            target = torch.arange(n, device=a.device).repeat(2)
+                # Rows 0..n-1: CNN anchors; rows n..2n-1: transformer ones.
+                torch.cat([a @ all_b.t(), (a @ all_a.t()).masked_fill(
+                    self_pair, float('-inf'))], dim=1),
+                torch.cat([b @ all_a.t(), (b @ all_b.t()).masked_fill(
+                    self_pair, float('-inf'))], dim=1),
+            ]) / self.temperature
+            target = target.repeat(2)
             loss = F.cross_entropy(logits, target)
         return self.loss_weight * loss
