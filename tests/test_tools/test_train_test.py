@@ -207,3 +207,38 @@ def test_dml_trains_under_two_process_ddp(digits_root, tmp_path):
     train = [r for r in records if 'loss_kl_trans' in r]
     assert train and all('loss_kl_cnn' in r for r in train)
     assert len(val_records(records)) == 2
+
+
+def test_slurm_train_and_test_two_tasks(pair_run, digits_root, tmp_path):
+    # srun and scontrol are stand-ins (tests/test_tools/fake_slurm) that
+    # start the tasks here with the SLURM_* variables Slurm would set
+    fake = osp.join(osp.dirname(__file__), 'fake_slurm')
+    srun_log = tmp_path / 'srun.txt'
+
+    def env():
+        return dict(PATH=fake + os.pathsep + os.environ['PATH'], GPUS='2',
+                    GPUS_PER_NODE='2', PYTHON=sys.executable,
+                    MASTER_PORT=str(free_port()),
+                    FAKE_SRUN_LOG=str(srun_log))
+
+    log = run([
+        'bash',
+        osp.join(ROOT, 'tools/slurm_train.sh'), 'gpu', 'vpl', PAIR_CONFIG,
+        str(tmp_path / 'work'), '--cfg-options', *data_options(digits_root),
+        *schedule_options(1), 'train_dataloader.dataset.indices=256'
+    ], env=env())
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert osp.exists(tmp_path / 'work/epoch_1.pth')
+    srun = srun_log.read_text()
+    assert srun.startswith('-p gpu --job-name=vpl --gres=gpu:2 --ntasks=2 '
+                           '--ntasks-per-node=2 --cpus-per-task=5 '
+                           '--kill-on-bad-exit=1 ')
+    assert srun.rstrip().endswith('--launcher slurm')
+    work_dir, _ = pair_run
+    log = run([
+        'bash',
+        osp.join(ROOT, 'tools/slurm_test.sh'), 'gpu', 'vpl', PAIR_CONFIG,
+        osp.join(work_dir, f'epoch_{EPOCHS}.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options', *data_options(digits_root)
+    ], env=env())
+    assert 'trans/accuracy/top1' in log

@@ -1,5 +1,7 @@
 """Adapt a config to the machine at hand before MMEngine's Runner is built."""
 import datetime
+import os
+import subprocess
 
 import torch
 import torch.distributed as dist
@@ -13,6 +15,24 @@ SKIPPING_WRAPPERS = ('SkipNonFiniteOptimWrapper', 'CPUAmpOptimWrapper',
                      'AmpOptimWrapper')
 
 
+def _env_from_slurm() -> None:
+    """Set torch's rendezvous variables from a Slurm task's environment.
+
+    The first node of ``SLURM_NODELIST`` (through ``scontrol``) is the
+    master; ``MASTER_PORT`` defaults to 29500, as in MMEngine.
+    """
+    env = os.environ
+    if 'MASTER_ADDR' not in env:
+        nodes = subprocess.run(
+            ['scontrol', 'show', 'hostnames', env['SLURM_NODELIST']],
+            capture_output=True, text=True, check=True).stdout.split()
+        env['MASTER_ADDR'] = nodes[0]
+    env.setdefault('MASTER_PORT', '29500')
+    env['WORLD_SIZE'] = env['SLURM_NTASKS']
+    env['RANK'] = env['SLURM_PROCID']
+    env['LOCAL_RANK'] = env.get('SLURM_LOCALID', '0')
+
+
 def adapt_cfg_to_machine(cfg: Config) -> Config:
     """Make ``cfg`` run here, with or without a GPU.
 
@@ -23,8 +43,8 @@ def adapt_cfg_to_machine(cfg: Config) -> Config:
       ``tools/train.py`` turns them on by default).
     - Without CUDA, ``AmpOptimWrapper`` (``--amp``) becomes
       :class:`CPUAmpOptimWrapper` (bf16 autocast, no loss scaling).
-    - Without CUDA and with ``launcher='pytorch'``: the gloo process group is
-      started here (MMEngine's ``init_dist`` would call
+    - Without CUDA and with ``launcher='pytorch'`` or ``'slurm'``: the gloo
+      process group is started here (MMEngine's ``init_dist`` would call
       ``torch.cuda.set_device``), and DDP is built without ``device_ids``.
 
     Args:
@@ -52,8 +72,10 @@ def adapt_cfg_to_machine(cfg: Config) -> Config:
         optim_wrapper.type = 'CPUAmpOptimWrapper'
         optim_wrapper.pop('loss_scale', None)
         optim_wrapper.dtype = 'bfloat16'
-    if cfg.get('launcher', 'none') == 'pytorch':
+    if cfg.get('launcher', 'none') in ('pytorch', 'slurm'):
         if not dist.is_initialized():
+            if cfg.launcher == 'slurm':
+                _env_from_slurm()
             timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
             kwargs = {} if timeout is None else dict(
                 timeout=datetime.timedelta(seconds=timeout))

@@ -40,7 +40,8 @@ class DMLClassifier(TwoBranchClassifier):
 
     def _logits(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
         # through the branch's own forward, so that a DDP wrapper syncs it
-        return getattr(self, name)(inputs, mode='tensor')
+        return getattr(self, name)(
+            self.branch_inputs(name, inputs), mode='tensor')
 
     def _step_loss(self, name: str, logits: torch.Tensor,
                    partner_logits: torch.Tensor,
@@ -52,7 +53,18 @@ class DMLClassifier(TwoBranchClassifier):
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """One DML iteration: the CNN's update, then the transformer's."""
+        """One DML iteration: the CNN's update, then the transformer's.
+
+        Raises:
+            ValueError: with gradient accumulation (``accumulative_counts``),
+                which counts updates, and DML makes two per iteration.
+        """
+        if optim_wrapper._accumulative_counts != 1:
+            raise ValueError(
+                'DMLClassifier updates each branch in turn, twice per '
+                'iteration, so optim_wrapper.accumulative_counts='
+                f'{optim_wrapper._accumulative_counts} would mix the two '
+                'updates; use a larger batch instead.')
         cnn, trans = BRANCHES
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)

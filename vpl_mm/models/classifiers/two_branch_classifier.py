@@ -1,7 +1,9 @@
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import (
+    CheckpointImpl, checkpoint_wrapper)
 from mmengine.model import BaseModel, is_model_wrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -56,6 +58,19 @@ class TwoBranchClassifier(BaseModel):
         trans (dict): Config of the transformer branch.
         pred_branch (str): Which branch gives the top-level ``pred_score``
             and ``pred_label`` in predict mode. Defaults to ``'trans'``.
+        channels_last (Sequence[str]): Branches whose weights and inputs
+            use ``torch.channels_last`` (faster convolutions on recent GPUs
+            and oneDNN), e.g. ``['cnn']``. Defaults to none.
+        grad_checkpoint (dict, optional): Activation checkpointing for
+            backbones without a ``with_cp`` option (MMPretrain's
+            ``VisionTransformer``): ``{branch: [container, ...]}``, e.g.
+            ``dict(trans=['backbone.layers'])``; each child of each container
+            recomputes its activations in the backward pass instead of
+            storing them (less memory, about one more forward of time),
+            through torch's ``checkpoint_wrapper``: state-dict keys do not
+            change (checkpoints and exported branches are as without it);
+            ``named_parameters`` gain ``_checkpoint_wrapped_module.``. For
+            ResNet and the like, use the backbone's own ``with_cp=True``.
         data_preprocessor (dict, optional): Shared preprocessor. Defaults to
             ``dict(type='ClsDataPreprocessor')``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -65,6 +80,8 @@ class TwoBranchClassifier(BaseModel):
                  cnn: Optional[dict] = None,
                  trans: Optional[dict] = None,
                  pred_branch: str = 'trans',
+                 channels_last: Sequence[str] = (),
+                 grad_checkpoint: Optional[Dict[str, Sequence[str]]] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         owner = type(self).__name__
@@ -77,6 +94,13 @@ class TwoBranchClassifier(BaseModel):
         if pred_branch not in BRANCHES:
             raise ValueError(f'{owner}: `pred_branch` must be one of '
                              f'{BRANCHES}, got {pred_branch!r}')
+        grad_checkpoint = dict(grad_checkpoint or {})
+        for key, names in (('channels_last', channels_last),
+                           ('grad_checkpoint', grad_checkpoint)):
+            unknown = set(names) - set(BRANCHES)
+            if unknown:
+                raise ValueError(f'{owner}: `{key}` names unknown branches '
+                                 f'{sorted(unknown)}; use {BRANCHES}')
         if data_preprocessor is None or isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor or {})
             data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
@@ -88,6 +112,11 @@ class TwoBranchClassifier(BaseModel):
         self.trans = trans if isinstance(trans,
                                          nn.Module) else MODELS.build(trans)
         self.pred_branch = pred_branch
+        self.channels_last = tuple(channels_last)
+        for name in self.channels_last:
+            getattr(self, name).to(memory_format=torch.channels_last)
+        for name, containers in grad_checkpoint.items():
+            self._checkpoint_children(name, containers)
         self._logits_layers = {
             name: _logits_layer(name, getattr(self, name))
             for name in BRANCHES
@@ -98,6 +127,25 @@ class TwoBranchClassifier(BaseModel):
                 f'{owner}: the branches predict different numbers of '
                 f"classes (cnn {fcs['cnn'].out_features}, trans "
                 f"{fcs['trans'].out_features})")
+
+    def _checkpoint_children(self, name: str,
+                             containers: Sequence[str]) -> None:
+        for path in containers:
+            try:
+                container = getattr(self, name).get_submodule(path)
+            except AttributeError:
+                raise ValueError(
+                    f'{type(self).__name__}: grad_checkpoint: branch '
+                    f'`{name}` has no module {path!r}') from None
+            for child, module in list(container.named_children()):
+                setattr(container, child, checkpoint_wrapper(
+                    module, checkpoint_impl=CheckpointImpl.NO_REENTRANT))
+
+    def branch_inputs(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
+        """``inputs`` in the memory format branch ``name`` expects."""
+        if name in self.channels_last and inputs.dim() == 4:
+            return inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
 
     def branch(self, name: str) -> nn.Module:
         """The stock classifier of branch ``name``, unwrapped from the DDP
@@ -121,7 +169,8 @@ class TwoBranchClassifier(BaseModel):
             last linear layer, and ``z`` (N, num_classes), its output.
         """
         branch = self.branch(name)
-        h = branch.head.pre_logits(branch.extract_feat(inputs))
+        h = branch.head.pre_logits(
+            branch.extract_feat(self.branch_inputs(name, inputs)))
         return h, self._branch_fc(name)(h)
 
     def forward(self,
@@ -183,7 +232,7 @@ class TwoBranchClassifier(BaseModel):
         for name in BRANCHES:
             branch = self.branch(name)
             preds[name] = branch.head.predict(
-                branch.extract_feat(inputs),
+                branch.extract_feat(self.branch_inputs(name, inputs)),
                 [sample.clone() for sample in data_samples])
         for name in BRANCHES:
             for sample, pred in zip(data_samples, preds[name]):
