@@ -122,3 +122,18 @@ def test_dml_refuses_gradient_accumulation(tiny_cnn_cfg, tiny_trans_cfg,
     with pytest.raises(ValueError, match='accumulative_counts=2'):
         model.train_step(dict(inputs=batch[0], data_samples=batch[1]),
                          wrapper)
+
+
+def test_compile(pair_cfg, batch):
+    # aot_eager: dynamo and autograd tracing without C++ code generation
+    plain = build(pair_cfg)
+    fast = build(pair_cfg, compile=dict(backend='aot_eager'))
+    fast.load_state_dict(plain.state_dict())
+    assert same(plain(batch[0]), fast(batch[0]))
+    assert same(grads_of(plain, batch), grads_of(fast, batch))
+    assert one_step(fast, batch)
+    # a deep copy (MMEngine's EMA) runs its own weights, not the original's
+    twin = copy.deepcopy(fast)
+    for p in twin.parameters():
+        p.data.zero_()
+    assert not same(fast(batch[0]), twin(batch[0]))

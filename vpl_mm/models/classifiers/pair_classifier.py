@@ -1,5 +1,5 @@
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.logging import MessageHub, print_log
@@ -46,8 +46,9 @@ class PairClassifier(TwoBranchClassifier):
             (``SkipNonFiniteOptimWrapper``, ``CPUAmpOptimWrapper``, or
             ``AmpOptimWrapper``'s fp16 loss scaler; ``tools/train.py``
             refuses any other).
-        channels_last (Sequence[str]), grad_checkpoint (dict, optional):
-            Speed and memory switches, see :class:`TwoBranchClassifier`.
+        channels_last (Sequence[str]), grad_checkpoint (dict, optional),
+            compile (bool | dict): Speed and memory switches, see
+            :class:`TwoBranchClassifier`.
         data_preprocessor (dict, optional): Shared preprocessor. Defaults to
             ``dict(type='ClsDataPreprocessor')``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -63,6 +64,7 @@ class PairClassifier(TwoBranchClassifier):
                  nonfinite: str = 'stop',
                  channels_last: Sequence[str] = (),
                  grad_checkpoint: Optional[Dict[str, Sequence[str]]] = None,
+                 compile: Union[bool, dict] = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if teacher is not None and teacher not in BRANCHES:
@@ -81,6 +83,7 @@ class PairClassifier(TwoBranchClassifier):
             pred_branch=pred_branch,
             channels_last=channels_last,
             grad_checkpoint=grad_checkpoint,
+            compile=compile,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         fcs = {name: self._branch_fc(name) for name in BRANCHES}

@@ -1,4 +1,5 @@
-from typing import Dict, List, Optional, Sequence, Tuple
+import weakref
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -9,6 +10,9 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 BRANCHES = ('cnn', 'trans')
+# compiled feature extractors, per branch module: kept off the modules so
+# that a deep copy (e.g. MMEngine's EMA) compiles its own, not calls ours
+_COMPILED = weakref.WeakKeyDictionary()
 
 
 def _logits_layer(name: str, classifier: nn.Module) -> str:
@@ -71,6 +75,11 @@ class TwoBranchClassifier(BaseModel):
             change (checkpoints and exported branches are as without it);
             ``named_parameters`` gain ``_checkpoint_wrapped_module.``. For
             ResNet and the like, use the backbone's own ``with_cp=True``.
+        compile (bool | dict): ``torch.compile`` each branch's feature
+            extractor (backbone and neck) with these options (``True``: the
+            defaults), on its first call. MMEngine's own ``compile=True``
+            compiles the whole ``train_step`` with the optimizer, which
+            torch 2.14's dynamo cannot trace. Defaults to False.
         data_preprocessor (dict, optional): Shared preprocessor. Defaults to
             ``dict(type='ClsDataPreprocessor')``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -82,6 +91,7 @@ class TwoBranchClassifier(BaseModel):
                  pred_branch: str = 'trans',
                  channels_last: Sequence[str] = (),
                  grad_checkpoint: Optional[Dict[str, Sequence[str]]] = None,
+                 compile: Union[bool, dict] = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         owner = type(self).__name__
@@ -113,6 +123,8 @@ class TwoBranchClassifier(BaseModel):
                                          nn.Module) else MODELS.build(trans)
         self.pred_branch = pred_branch
         self.channels_last = tuple(channels_last)
+        self.compile_options = (dict() if compile is True else
+                                dict(compile) if compile else None)
         for name in self.channels_last:
             getattr(self, name).to(memory_format=torch.channels_last)
         for name, containers in grad_checkpoint.items():
@@ -147,6 +159,18 @@ class TwoBranchClassifier(BaseModel):
             return inputs.contiguous(memory_format=torch.channels_last)
         return inputs
 
+    def extract_feat(self, name: str, inputs: torch.Tensor):
+        """Branch ``name``'s features (its ``extract_feat``, compiled with
+        ``compile``) of ``inputs``, in the branch's memory format."""
+        branch = self.branch(name)
+        inputs = self.branch_inputs(name, inputs)
+        if self.compile_options is None:
+            return branch.extract_feat(inputs)
+        if branch not in _COMPILED:  # unbound: no reference to the branch
+            _COMPILED[branch] = torch.compile(
+                type(branch).extract_feat, **self.compile_options)
+        return _COMPILED[branch](branch, inputs)
+
     def branch(self, name: str) -> nn.Module:
         """The stock classifier of branch ``name``, unwrapped from the DDP
         wrapper that ``MMSeparateDistributedDataParallel`` puts around it."""
@@ -169,8 +193,7 @@ class TwoBranchClassifier(BaseModel):
             last linear layer, and ``z`` (N, num_classes), its output.
         """
         branch = self.branch(name)
-        h = branch.head.pre_logits(
-            branch.extract_feat(self.branch_inputs(name, inputs)))
+        h = branch.head.pre_logits(self.extract_feat(name, inputs))
         return h, self._branch_fc(name)(h)
 
     def forward(self,
@@ -232,7 +255,7 @@ class TwoBranchClassifier(BaseModel):
         for name in BRANCHES:
             branch = self.branch(name)
             preds[name] = branch.head.predict(
-                branch.extract_feat(self.branch_inputs(name, inputs)),
+                self.extract_feat(name, inputs),
                 [sample.clone() for sample in data_samples])
         for name in BRANCHES:
             for sample, pred in zip(data_samples, preds[name]):
