@@ -91,6 +91,34 @@ def state_dict_mismatch(state: Dict[str, torch.Tensor],
             f'shape {wrong[:5]}')
 
 
+def _full_state_shapes(model) -> Dict[str, torch.Tensor]:
+    """The model's state-dict keys, with their full (unsharded) shapes.
+
+    Under FSDP (MMEngine's ``FlexibleRunner`` + ``FSDPStrategy``) the
+    wrapped module's parameters are flattened shards; their names and shapes
+    are read inside ``summon_full_params``. Values are ``meta`` tensors.
+    """
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+    if not isinstance(model, FSDP):
+        module = model.module if is_model_wrapper(model) else model
+        return {k: v.to('meta') for k, v in module.state_dict().items()}
+    shapes = {}
+    with FSDP.summon_full_params(model, writeback=False):
+        for prefix, module in model.module.named_modules():
+            tensors = list(module.named_parameters(recurse=False)) + [
+                (name, buf) for name, buf in module.named_buffers(
+                    recurse=False)
+                if name not in module._non_persistent_buffers_set
+            ]
+            for name, tensor in tensors:
+                key = f'{prefix}.{name}' if prefix else name
+                for wrapper in ('_fsdp_wrapped_module.',
+                                '_checkpoint_wrapped_module.'):
+                    key = key.replace(wrapper, '')
+                shapes[key] = torch.empty(tensor.shape, device='meta')
+    return shapes
+
+
 def check_resume_fits(runner, checkpoint: dict) -> None:
     """Refuse to resume ``runner`` from a checkpoint of another model.
 
@@ -107,7 +135,7 @@ def check_resume_fits(runner, checkpoint: dict) -> None:
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     mismatch = state_dict_mismatch(
-        checkpoint.get('state_dict', {}), model.state_dict())
+        checkpoint.get('state_dict', {}), _full_state_shapes(runner.model))
     if mismatch:
         raise ValueError(
             'Cannot resume: the checkpoint is of another model than '

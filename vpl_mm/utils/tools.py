@@ -1,4 +1,5 @@
 """Run MMPretrain's own command-line tools with vpl_mm in place."""
+import gc
 import importlib.util
 import os.path as osp
 from types import ModuleType
@@ -56,6 +57,9 @@ def run_mmpretrain_tool(name: str) -> None:
     # interpreter exits: a gloo group left to die with the process can abort
     # it ("terminate called without an active exception") after a finished
     # run.
+    # Free the runner's objects (FSDP keeps references to the group in
+    # reference cycles) before that.
+    gc.collect()
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()

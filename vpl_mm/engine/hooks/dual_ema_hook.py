@@ -31,6 +31,21 @@ class DualEMAHook(EMAHook):
         super().__init__(**kwargs)
         self.eval_raw = eval_raw
 
+    def before_run(self, runner) -> None:
+        """As ``EMAHook``; refuses an FSDP-sharded model.
+
+        Raises:
+            TypeError: under FSDP, whose full state dict lives on rank 0
+                only, while an EMA needs every parameter on every rank.
+        """
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        if isinstance(runner.model, FSDP):
+            raise TypeError(
+                'DualEMAHook cannot average an FSDP-sharded model (MMEngine'
+                "'s EMA copies the whole model on every rank); remove the "
+                'EMA hook from custom_hooks, or train with DDP.')
+        super().before_run(runner)
+
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Refuse a checkpoint of another model (before the EMA's own
         strict load fails on it less clearly); then as ``EMAHook``."""

@@ -52,6 +52,8 @@ class SafeCheckpointHook(CheckpointHook):
                 self.out_dir, self.filename_tmpl.format(stale))
             if self.file_backend.isfile(path):
                 self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):  # FSDP's sharded checkpoint
+                self.file_backend.rmtree(path)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         check_resume_fits(runner, checkpoint)

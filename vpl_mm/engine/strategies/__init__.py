@@ -1,0 +1,3 @@
+from .fsdp_strategy import PairFSDPStrategy
+
+__all__ = ['PairFSDPStrategy']
