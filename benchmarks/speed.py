@@ -8,6 +8,8 @@ In one run, on the same batches, alternating the models within each round
    step + the ViT solo step, and of DML vs VPL, for ``demo`` (the demo pair,
    32x32, batch 64) and ``r50_vitb`` (ResNet-50 + ViT-B/16, 224x224, batch
    8). Targets: pair <= 1.00 x (CNN + ViT); DML / VPL >= 1.4 (the paper).
+   With ``--compile``, also the pair with ``model.compile=True`` (its first
+   step, the compilation, timed apart).
 2. The PLM's share of the pair step: forward + backward of
    ``PairLearningHead.loss`` on embeddings of the real sizes, over the pair
    step. Target (``r50_vitb``): <= 1 %.
@@ -69,13 +71,14 @@ def load_cfg(config: str):
     return Config.fromfile(osp.join(ROOT, config))
 
 
-def build(config: str, device: str):
+def build(config: str, device: str, **model_options):
     """Model and optim wrapper of a config, as MMEngine's Runner builds
     them (the top-level ``data_preprocessor`` goes into the model)."""
     from mmengine.optim import build_optim_wrapper
     from mmpretrain.registry import MODELS
     cfg = load_cfg(config)
     model_cfg = cfg.model.copy()
+    model_cfg.update(model_options)
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(model_cfg)
@@ -128,6 +131,11 @@ def step_times(setting: str, args) -> dict:
         name: (lambda m=m, w=w: m.train_step(data, w))
         for name, (m, w) in models.items()
     }
+    first = {}
+    if args.compile:  # the pair with model.compile=True; its first step
+        compiled, wrapper = build(configs['pair'], args.device, compile=True)
+        fns['pair_compiled'] = lambda: compiled.train_step(data, wrapper)
+        first['pair_compiled'] = timed(fns['pair_compiled'], args.device)
     steps = alternate(fns, args.rounds, args.warmup, args.device)
 
     # the PLM alone, on embeddings and logits of the real sizes
@@ -148,6 +156,7 @@ def step_times(setting: str, args) -> dict:
         image_size=size,
         batch_size=batch,
         step_s=steps,
+        first_step_s=first,
         plm_s=plm_time,
         pair_vs_solos=steps['pair'] / (steps['cnn'] + steps['trans']),
         dml_vs_vpl=steps['dml'] / steps['pair'],
@@ -240,6 +249,9 @@ def report(results: dict) -> str:
             mem = r.get('peak_mem_bytes', {}).get(name)
             mem = '—' if mem is None else f'{mem / 2**20:.0f}'
             lines.append(f'| {name} | {s[name]:.4f} | {mem} |')
+        for name, t in r.get('first_step_s', {}).items():
+            lines += ['', f'{name}: first step (compilation) {t:.1f} s; '
+                      f'then {s[name] / s["pair"]:.3f} x the eager pair step']
         lines += [
             '', '| ratio | measured | target |', '|---|---|---|',
             f'| pair / (CNN + ViT) step | {r["pair_vs_solos"]:.3f} | '
@@ -282,6 +294,9 @@ def parse_args(argv=None):
                         help='cut the demo epoch to N batches')
     parser.add_argument('--memory-steps', type=int, default=2,
                         help='train steps per memory probe (0: none)')
+    parser.add_argument('--compile', action='store_true',
+                        help='also time the pair with model.compile=True '
+                        '(first step = compilation)')
     parser.add_argument('--data-root', default='data/digits')
     parser.add_argument('--out', default='benchmarks/results')
     return parser.parse_args(argv)
