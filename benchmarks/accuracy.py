@@ -14,11 +14,13 @@ Methods (``--methods``):
 - ``dml``: deep mutual learning on the same branches.
 - ``dis``: the solo CNN of the same seed and budget, frozen, teaches the ViT.
 - ``vpl_x0y0``: ``vpl`` with both PLM terms all along (x = y = 0).
+- ``vpl_bi``: ``vpl`` with both PLM terms reaching both branches (the
+  paper's "Bi", Table 7).
 - ``vpl_paper``: ``vpl`` with the paper-literal contrastive term (dot
   product, tau = 1, weight 1).
 
-The variants (``--variants``, default ``vpl_x0y0 vpl_paper``) run at the
-longest budget only. Finished runs in ``--work-dir`` are reused, so an
+The variants (``--variants``, default ``vpl_x0y0 vpl_paper vpl_bi``) run at
+the longest budget only. Finished runs in ``--work-dir`` are reused, so an
 interrupted benchmark continues where it stopped.
 
 Writes to ``--out``: ``runs.json`` (every curve), ``summary.md`` (final
@@ -55,6 +57,8 @@ METHODS = {
     'dis': (DEMO + 'dis_tiny_digits.py', [], dict(trans='trans')),
     'vpl_x0y0': (DEMO + 'vpl_tiny_digits.py',
                  ['custom_hooks.0.x=0', 'custom_hooks.0.y=0'], PAIR),
+    'vpl_bi': (DEMO + 'vpl_tiny_digits.py',
+               ['model.pair_head.restrict_grad=False'], PAIR),
     'vpl_paper': (DEMO + 'vpl_tiny_digits.py', [
         'model.pair_head.cl_loss.normalize=False',
         'model.pair_head.cl_loss.temperature=1.0',
@@ -71,6 +75,8 @@ DIRECTIONS = [
     ('VPL > DIS (transformer)', 'vpl', 'trans', 'dis', 'trans'),
     ('x=y=20 > x=y=0 (transformer)', 'vpl', 'trans', 'vpl_x0y0', 'trans'),
     ('x=y=20 > x=y=0 (CNN)', 'vpl', 'cnn', 'vpl_x0y0', 'cnn'),
+    ('one-way > Bi (transformer)', 'vpl', 'trans', 'vpl_bi', 'trans'),
+    ('one-way > Bi (CNN)', 'vpl', 'cnn', 'vpl_bi', 'cnn'),
     ('demo PLM > paper-literal PLM (transformer)', 'vpl', 'trans',
      'vpl_paper', 'trans'),
 ]
@@ -84,7 +90,7 @@ def parse_args(argv=None):
     parser.add_argument('--methods', nargs='+', default=list(METHODS),
                         choices=list(METHODS))
     parser.add_argument('--variants', nargs='*',
-                        default=['vpl_x0y0', 'vpl_paper'],
+                        default=['vpl_x0y0', 'vpl_paper', 'vpl_bi'],
                         help='methods run at the longest budget only')
     parser.add_argument('--jobs', type=int, default=1,
                         help='runs at a time (threads are shared out)')

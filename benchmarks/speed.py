@@ -21,6 +21,9 @@ In one run, on the same batches, alternating the models within each round
    and activations count; so do one-time allocations of the first step
    (thread pools, kernels), the same for every model.
 
+On CPU, glibc's allocator is tuned as ``tools/train.py`` tunes it
+(:func:`vpl_mm.utils.keep_freed_memory`) unless ``--stock-malloc``.
+
 Writes ``speed.json`` and ``speed.md`` to ``--out``.
 
 Usage::
@@ -198,8 +201,11 @@ def _proc_status_bytes(field: str) -> int:
     raise RuntimeError(f'no {field} in /proc/self/status')
 
 
-def _peak_memory(setting, name, steps, device, queue):
+def _peak_memory(setting, name, steps, device, tune, queue):
     """In a fresh process: peak memory of ``steps`` train steps."""
+    if tune:
+        from vpl_mm.utils import keep_freed_memory
+        keep_freed_memory()
     size, batch, configs = SETTINGS[setting]
     model, wrapper = build(configs[name], device)
     num_classes = (model.cnn if hasattr(model, 'cnn') else
@@ -228,7 +234,8 @@ def peak_memory(setting: str, args) -> dict:
         queue = ctx.Queue()
         proc = ctx.Process(target=_peak_memory,
                            args=(setting, name, args.memory_steps,
-                                 args.device, queue))
+                                 args.device, getattr(args, 'malloc_tuned',
+                                                      False), queue))
         proc.start()
         result[name] = queue.get()
         proc.join()
@@ -236,7 +243,8 @@ def peak_memory(setting: str, args) -> dict:
 
 
 def report(results: dict) -> str:
-    lines = [f'Machine: {results["machine"]}', '']
+    lines = [f'Machine: {results["machine"]}; glibc allocator tuned: '
+             f'{results["args"].get("malloc_tuned", False)}', '']
     for setting, r in results['settings'].items():
         s = r['step_s']
         lines += [
@@ -294,6 +302,9 @@ def parse_args(argv=None):
                         help='cut the demo epoch to N batches')
     parser.add_argument('--memory-steps', type=int, default=2,
                         help='train steps per memory probe (0: none)')
+    parser.add_argument('--stock-malloc', action='store_true',
+                        help='leave glibc\'s allocator as it is (our tools '
+                        'tune it on CPU: vpl_mm.utils.keep_freed_memory)')
     parser.add_argument('--compile', action='store_true',
                         help='also time the pair with model.compile=True '
                         '(first step = compilation)')
@@ -306,6 +317,9 @@ def main(argv=None):
     args = parse_args(argv)
     sys.path.insert(0, osp.join(ROOT, 'tools'))
     from run_demo import ensure_data
+    if not args.stock_malloc and not args.device.startswith('cuda'):
+        from vpl_mm.utils import keep_freed_memory
+        args.malloc_tuned = keep_freed_memory()
     results = dict(machine=machine(args.device), args=vars(args),
                    settings={})
     for setting in args.settings:

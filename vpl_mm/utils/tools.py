@@ -5,8 +5,10 @@ import os.path as osp
 from types import ModuleType
 
 import mmpretrain
+import torch
 import torch.distributed as dist
 
+from .cpu_allocator import keep_freed_memory
 from .setup_env import adapt_cfg_to_machine
 
 
@@ -38,13 +40,16 @@ def load_mmpretrain_tool(name: str) -> ModuleType:
 def run_mmpretrain_tool(name: str) -> None:
     """Run MMPretrain's ``tools/<name>.py`` main, with the same command line.
 
-    The only change is that, after MMPretrain merges the command-line
-    arguments into the config, :func:`adapt_cfg_to_machine` adapts it (CPU
+    The only changes: after MMPretrain merges the command-line arguments
+    into the config, :func:`adapt_cfg_to_machine` adapts it; without CUDA,
+    :func:`keep_freed_memory` tunes glibc's allocator first (CPU
     distributed training, ``--amp`` without GPU).
 
     Args:
         name (str): Tool name, ``'train'`` or ``'test'``.
     """
+    if not torch.cuda.is_available():
+        keep_freed_memory()
     tool = load_mmpretrain_tool(name)
     stock_merge_args = tool.merge_args
 
