@@ -65,7 +65,8 @@ def plot(lines: Dict[str, Curve],
     """Draw curves into a PNG.
 
     Args:
-        lines (dict): ``{legend label: [(step, value), ...]}``.
+        lines (dict): ``{legend label: [(step, value), ...]}``; labels
+            ending in ``cnn`` are drawn dashed.
         out (str): The PNG to write.
         bands (dict, optional): ``{label: half-widths}`` (e.g. the std over
             seeds), one per point of that label's curve, drawn shaded.
@@ -79,11 +80,15 @@ def plot(lines: Dict[str, Curve],
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for label, curve in lines.items():
+    fig, ax = plt.subplots(figsize=(9, 6))
+    # distinct colours for up to 20 curves; CNN branches dashed
+    colours = plt.get_cmap('tab10' if len(lines) <= 10 else 'tab20').colors
+    for i, (label, curve) in enumerate(lines.items()):
         xs = [x for x, _ in curve]
         ys = [y for _, y in curve]
-        (line, ) = ax.plot(xs, ys, label=label)
+        (line, ) = ax.plot(xs, ys, label=label,
+                           color=colours[i % len(colours)],
+                           linestyle='--' if label.endswith('cnn') else '-')
         if bands and label in bands:
             ax.fill_between(xs, [y - b for y, b in zip(ys, bands[label])],
                             [y + b for y, b in zip(ys, bands[label])],
