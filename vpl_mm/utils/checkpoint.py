@@ -96,12 +96,12 @@ def _full_state_shapes(model) -> Dict[str, torch.Tensor]:
 
     Under FSDP (MMEngine's ``FlexibleRunner`` + ``FSDPStrategy``) the
     wrapped module's parameters are flattened shards; their names and shapes
-    are read inside ``summon_full_params``. Values are ``meta`` tensors.
+    are read inside ``summon_full_params`` (values: ``meta`` tensors).
     """
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
     if not isinstance(model, FSDP):
         module = model.module if is_model_wrapper(model) else model
-        return {k: v.to('meta') for k, v in module.state_dict().items()}
+        return module.state_dict()
     shapes = {}
     with FSDP.summon_full_params(model, writeback=False):
         for prefix, module in model.module.named_modules():

@@ -29,7 +29,8 @@ class DMLClassifier(TwoBranchClassifier):
         kl_loss (dict): The KL term. Defaults to
             ``dict(type='PairKLDivLoss', temperature=1.0)`` (DML's).
         **kwargs: Arguments of :class:`TwoBranchClassifier` (``cnn``,
-            ``trans``, ``pred_branch``, ``data_preprocessor``, ``init_cfg``).
+            ``trans``, ``pred_branch``, the speed and memory switches,
+            ``data_preprocessor``, ``init_cfg``).
     """
 
     def __init__(self,

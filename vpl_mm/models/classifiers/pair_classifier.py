@@ -1,5 +1,5 @@
 import logging
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.logging import MessageHub, print_log
@@ -22,14 +22,9 @@ class PairClassifier(TwoBranchClassifier):
     :class:`PairLearningHead`.
 
     Args:
-        cnn (dict): Config of the CNN branch, e.g. ``dict(type=
-            'ImageClassifier', backbone=..., neck=..., head=...)``.
-        trans (dict): Config of the transformer branch.
         pair_head (dict, optional): Config of the PLM. ``type`` defaults to
             ``'PairLearningHead'``; ``cnn_channels`` and ``trans_channels``
             are read from the branches' last linear layers.
-        pred_branch (str): Which branch gives the top-level ``pred_score``
-            and ``pred_label`` in predict mode. Defaults to ``'trans'``.
         teacher (str, optional): ``'cnn'`` or ``'trans'`` to freeze that
             branch as a teacher (the paper's "DIS" baseline, Table 4): its
             weights come from ``teacher_checkpoint`` (loaded strictly by
@@ -46,27 +41,19 @@ class PairClassifier(TwoBranchClassifier):
             (``SkipNonFiniteOptimWrapper``, ``CPUAmpOptimWrapper``, or
             ``AmpOptimWrapper``'s fp16 loss scaler; ``tools/train.py``
             refuses any other).
-        channels_last (Sequence[str]), grad_checkpoint (dict, optional),
-            compile (bool | dict): Speed and memory switches, see
-            :class:`TwoBranchClassifier`.
-        data_preprocessor (dict, optional): Shared preprocessor. Defaults to
-            ``dict(type='ClsDataPreprocessor')``.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: Arguments of :class:`TwoBranchClassifier`: ``cnn`` and
+            ``trans`` (each a complete classifier config), ``pred_branch``
+            (default ``'trans'``), the speed and memory switches
+            ``channels_last``, ``grad_checkpoint``, ``compile``,
+            ``data_preprocessor``, ``init_cfg``.
     """
 
     def __init__(self,
-                 cnn: Optional[dict] = None,
-                 trans: Optional[dict] = None,
                  pair_head: Optional[dict] = None,
-                 pred_branch: str = 'trans',
                  teacher: Optional[str] = None,
                  teacher_checkpoint: Optional[str] = None,
                  nonfinite: str = 'stop',
-                 channels_last: Sequence[str] = (),
-                 grad_checkpoint: Optional[Dict[str, Sequence[str]]] = None,
-                 compile: Union[bool, dict] = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 **kwargs) -> None:
         if teacher is not None and teacher not in BRANCHES:
             raise ValueError(f'PairClassifier: `teacher` must be one of '
                              f'{BRANCHES} or None, got {teacher!r}')
@@ -77,15 +64,7 @@ class PairClassifier(TwoBranchClassifier):
         if nonfinite not in NONFINITE:
             raise ValueError(f'PairClassifier: `nonfinite` must be one of '
                              f'{NONFINITE}, got {nonfinite!r}')
-        super().__init__(
-            cnn=cnn,
-            trans=trans,
-            pred_branch=pred_branch,
-            channels_last=channels_last,
-            grad_checkpoint=grad_checkpoint,
-            compile=compile,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+        super().__init__(**kwargs)
         fcs = {name: self._branch_fc(name) for name in BRANCHES}
         pair_head = dict(pair_head or {})
         pair_head.setdefault('type', 'PairLearningHead')
