@@ -3,6 +3,8 @@
 # Set the teacher's checkpoint:  --cfg-options model.teacher_checkpoint=PATH
 # As in configs/distill/: both terms act all along (x = y = 0) and reach the
 # student (restrict_grad=False; nothing reaches the frozen teacher anyway).
+# The KL target is the teacher's prediction, KL(p_cnn || p_trans): the reverse
+# of eq. 6 (PairClassifier sets pair_head.kl_target from `teacher`).
 _base_ = ['./vpl_tiny_digits.py']
 
 model = dict(

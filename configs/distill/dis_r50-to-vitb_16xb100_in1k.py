@@ -3,6 +3,8 @@
 # ViT-B learns from the labels and both PLM terms. Set the teacher's
 # checkpoint:  --cfg-options model.teacher_checkpoint=PATH
 # As dis_vitb-to-r50: both terms all along (x = y = 0), reaching the student.
+# The KL target is the teacher's prediction, KL(p_cnn || p_trans): the reverse
+# of eq. 6 (PairClassifier sets pair_head.kl_target from `teacher`).
 _base_ = ['../vpl_r50_vitb_in1k.py']
 model = dict(
     teacher='cnn',

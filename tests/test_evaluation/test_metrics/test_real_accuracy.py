@@ -63,3 +63,35 @@ def test_needs_val_file_names(real_json):
                                    pred_score=torch.zeros(4))])
     with pytest.raises(ValueError, match='no entry 9'):
         metric.process(None, [sample(9, [0., 0., 0., 0.])])
+
+
+def _dist_worker(rank, init_file, real_json, out):
+    import torch.distributed as dist
+    from mmengine.dataset import DefaultSampler
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=2)
+    # MMEngine's sampler pads 5 images to 6: rank 0 gets 1, 3, 5; rank 1
+    # gets 2, 4 and image 1 again
+    indices = list(DefaultSampler(SAMPLES, shuffle=False))
+    evaluator = Evaluator(METRICS.build(
+        dict(type='RealAccuracy', real_json=real_json, topk=(1, 2))))
+    evaluator.process([SAMPLES[i] for i in indices])
+    torch.save(dict(indices=indices, metrics=evaluator.evaluate(
+        len(SAMPLES))), f'{out}.{rank}')
+    dist.destroy_process_group()
+
+
+def test_distributed_with_padding_equals_one_process(real_json, tmp_path):
+    """2 processes, 5 images (one without labels): MMEngine trims the
+    sampler's padding by position, so every image must leave a result."""
+    import torch.multiprocessing as mp
+    out = str(tmp_path / 'result')
+    mp.spawn(_dist_worker, args=(str(tmp_path / 'init'), real_json, out),
+             nprocs=2)
+    ranks = [torch.load(f'{out}.{rank}') for rank in range(2)]
+    assert [r['indices'] for r in ranks] == [[0, 2, 4], [1, 3, 0]]
+    for r in ranks:
+        assert r['metrics'] == pytest.approx({
+            'real/top1': 50.0,
+            'real/top2': 75.0
+        })

@@ -30,8 +30,13 @@ def reference_step(cnn, trans, x, y, fresh=True):
     opt_c.step()
     partner = z_c.detach()
     if fresh:  # the transformer learns from the *updated* CNN
+        # in train mode (batch statistics), but BatchNorm's running
+        # statistics see the batch once: put them back afterwards
+        buffers = copy.deepcopy(dict(cnn.named_buffers()))
         with torch.no_grad():
             partner = cnn(x)
+            for name, buf in cnn.named_buffers():
+                buf.copy_(buffers[name])
     loss_t = F.cross_entropy(z_t, y) + kl(partner, z_t)
     opt_t.zero_grad()
     loss_t.backward()
@@ -67,6 +72,14 @@ def test_train_step_matches_reference(dml_cfg, batch):
     for got, want in ((model.cnn, ref_cnn), (model.trans, ref_trans)):
         for a, b in zip(params(got), params(want)):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+        # BatchNorm's running statistics too
+        for (key, a), b in zip(got.named_buffers(), want.buffers()):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6,
+                                       msg=key)
+    # each batch once: one update of the running statistics per iteration
+    tracked = [b for k, b in model.cnn.named_buffers()
+               if k.endswith('num_batches_tracked')]
+    assert tracked and all(int(b) == 1 for b in tracked)
     # the update order matters: a stale partner gives another transformer
     assert any(not torch.allclose(a, b, atol=1e-6)
                for a, b in zip(params(model.trans), params(stale_trans)))

@@ -108,3 +108,18 @@ def test_rejects_bad_temperatures():
         build_head(cl_loss=dict(type='PairContrastiveLoss', temperature=0))
     with pytest.raises(ValueError, match='temperature'):
         build_head(kl_loss=dict(type='PairKLDivLoss', temperature=-1))
+
+
+def test_kl_target_cnn_swaps_the_kl_and_its_restriction():
+    head = build_head(kl_target='cnn')
+    h_cnn, h_trans, z_cnn, z_trans = inputs()
+    loss = head.loss(h_cnn, h_trans, z_cnn, z_trans)['loss_kl']
+    # KL(p_cnn || p_trans), by hand
+    p = z_cnn.detach().double().softmax(1)
+    expected = (p * (p.log() - z_trans.detach().double().log_softmax(1))
+                ).sum(1).mean()
+    torch.testing.assert_close(loss.double(), expected)
+    loss.backward()  # the target (the CNN) is detached
+    assert z_cnn.grad is None and z_trans.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='`kl_target` must be one of'):
+        build_head(kl_target='vit')

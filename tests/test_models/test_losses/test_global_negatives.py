@@ -43,9 +43,11 @@ def _worker(rank, init_file, out):
     from torch.nn.parallel import DistributedDataParallel
     dist.init_process_group('gloo', init_method=f'file://{init_file}',
                             rank=rank, world_size=2)
-    x = make_data()[rank * N:(rank + 1) * N]
     results = {}
-    for name in ('gather', 'naive', 'local'):
+    for name in ('gather', 'naive', 'local', 'uneven'):
+        x = make_data()[rank * N:(rank + 1) * N]
+        if name == 'uneven':  # e.g. an epoch's last batch: 8 and 4 images
+            x = make_data()[:N + 2] if rank == 0 else make_data()[N + 2:]
         model = DistributedDataParallel(Encoders())
         loss_fn = PairContrastiveLoss(temperature=TAU,
                                       gather=name != 'local')
@@ -107,6 +109,11 @@ def test_global_negatives_match_one_process(tmp_path):
     assert not close(ranks[0]['naive']['grads'], ref_grads)
     # ...and without gather, each rank's N is its own batch: another loss
     assert not torch.allclose(ranks[0]['local']['loss'], ref_loss)
+    # uneven batches: the mean over ranks of the losses, and the gradients
+    # as DDP averages them, are still those of the whole batch
+    for r in ranks:
+        assert torch.allclose(r['uneven']['loss'], ref_loss, atol=1e-6)
+        assert close(r['uneven']['grads'], ref_grads)
 
     # unequal numbers of rows: rank 0 has 2, rank 1 has 3
     rows = torch.cat([torch.full((2, 3), 1.), torch.full((3, 3), 2.)])

@@ -53,17 +53,26 @@ class RealAccuracy(BaseMetric):
         return index
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """One result per sample, ``()`` for an image without labels.
+
+        Every sample must leave one result: MMEngine's ``collect_results``
+        drops the distributed sampler's padding by position
+        (``results[:size]``), so skipping here would cut real images instead.
+        (Not ``None``: ``collect_results_cpu`` drops ``None`` entries.)
+        """
         k = max(self.topk)
         for sample in data_samples:
             labels = self.real_labels[self._index(sample)]
             if not labels:
-                continue  # no real label: skipped, as in ReaL
+                self.results.append(())  # no real label: not counted
+                continue
             top = torch.as_tensor(sample['pred_score']).topk(k).indices
             self.results.append(
                 tuple(bool(set(top[:i].tolist()) & set(labels))
                       for i in self.topk))
 
     def compute_metrics(self, results: List[Tuple[bool, ...]]) -> dict:
+        results = [r for r in results if r]  # as in ReaL
         n = len(results)
         return {
             f'top{k}': 100.0 * sum(r[i] for r in results) / max(n, 1)

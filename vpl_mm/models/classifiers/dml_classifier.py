@@ -1,11 +1,36 @@
+from contextlib import contextmanager
 from typing import Dict, List, Union
 
 import torch
+import torch.nn as nn
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from .two_branch_classifier import BRANCHES, TwoBranchClassifier
+
+
+@contextmanager
+def frozen_norm_statistics(module: nn.Module):
+    """Normalise with the batch's statistics without updating the running
+    ones: BatchNorm layers in train mode stop tracking for the duration.
+
+    ``_BatchNorm.forward`` in train mode with ``track_running_stats=False``
+    uses the batch statistics and leaves ``running_mean``/``running_var``/
+    ``num_batches_tracked`` untouched.
+    """
+    norms = [
+        m for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        and m.track_running_stats
+    ]
+    for m in norms:
+        m.track_running_stats = False
+    try:
+        yield
+    finally:
+        for m in norms:
+            m.track_running_stats = True
 
 
 @MODELS.register_module()
@@ -18,7 +43,9 @@ class DMLClassifier(TwoBranchClassifier):
     the updated CNN; update the transformer with its cross-entropy plus
     KL(p_cnn || p_trans) against that fresh prediction. One iteration thus
     costs three forward passes and two optimizer steps, as DML does (VPL:
-    two forward passes, one step).
+    two forward passes, one step). The fresh prediction is made in train
+    mode (batch statistics, as the first) but leaves the CNN's BatchNorm
+    running statistics alone, so that they see each batch once, as in DML.
 
     One optimizer holds both branches: a step only moves the parameters that
     have gradients (``zero_grad`` sets the others to None). Under DDP use
@@ -76,7 +103,8 @@ class DMLClassifier(TwoBranchClassifier):
         loss, log_vars = self.parse_losses(cnn_losses)
         optim_wrapper.update_params(loss)
 
-        with optim_wrapper.optim_context(self), torch.no_grad():
+        with optim_wrapper.optim_context(self), torch.no_grad(), \
+                frozen_norm_statistics(self.branch(cnn)):
             fresh_cnn = self._logits(cnn, inputs)
         with optim_wrapper.optim_context(self):
             trans_losses = self._step_loss(trans, z_trans, fresh_cnn,

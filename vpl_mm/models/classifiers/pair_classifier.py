@@ -31,7 +31,9 @@ class PairClassifier(TwoBranchClassifier):
             :meth:`init_weights`), it stays in eval mode, gets no gradient and
             no loss of its own, and its parameters are left out of the
             optimizer (MMEngine's constructor skips ``requires_grad=False``
-            parameters when ``paramwise_cfg`` is set). Defaults to None.
+            parameters when ``paramwise_cfg`` is set). The teacher's
+            prediction is the KL target (``pair_head.kl_target`` is set to
+            ``teacher``), as in distillation. Defaults to None.
         teacher_checkpoint (str, optional): A checkpoint of the teacher
             classifier alone (e.g. from a solo baseline config).
         nonfinite (str): What a NaN or infinite loss term does: ``'stop'``
@@ -74,6 +76,13 @@ class PairClassifier(TwoBranchClassifier):
                 raise ValueError(
                     f'PairClassifier: pair_head.{key}={pair_head[key]} but '
                     f'the {name} embedding has {size} channels')
+        if teacher is not None:
+            # distillation: the frozen teacher's prediction is the target
+            if pair_head.setdefault('kl_target', teacher) != teacher:
+                raise ValueError(
+                    f'PairClassifier: teacher={teacher!r} but pair_head.'
+                    f'kl_target={pair_head["kl_target"]!r}; the KL target '
+                    'of distillation is the teacher\'s prediction')
         self.pair_head = MODELS.build(pair_head)
         self.teacher = teacher
         self.teacher_checkpoint = teacher_checkpoint

@@ -8,7 +8,7 @@ from mmpretrain.registry import MODELS
 
 @MODELS.register_module()
 class PairLearningHead(BaseModule):
-    """Pair Learning Module (PLM) of VPL (paper Fig. 1, eq. 3-6).
+    r"""Pair Learning Module (PLM) of VPL (paper Fig. 1, eq. 3-6).
 
     Owns the contrastive loss (eq. 3-5), the KL loss (eq. 6) and the affine
     layer that aligns the embedding sizes when they differ. It is only used
@@ -16,9 +16,18 @@ class PairLearningHead(BaseModule):
 
     With ``restrict_grad=True`` (the paper's design) the contrastive gradient
     reaches only the transformer (the CNN embedding is detached) and the KL
-    gradient reaches only the CNN (the transformer logits are detached).
-    ``restrict_grad=False`` is the "Bi" ablation of Table 7. The projection
-    sits after the stop-gradient, so it learns in both designs.
+    gradient reaches only the CNN (the transformer logits, the KL target, are
+    detached). ``restrict_grad=False`` is the "Bi" ablation of Table 7. The
+    projection sits after the stop-gradient, so it learns in both designs.
+
+    ``kl_target`` names the branch whose prediction is the KL's target
+    distribution :math:`p` in :math:`KL(p \| q)`. Eq. 6 makes it the
+    transformer (``'trans'``, the default). In distillation the target is the
+    teacher's (Hinton et al. 2015; DeiT's soft distillation): a CNN teaching a
+    transformer needs ``kl_target='cnn'``, i.e. :math:`KL(p_{cnn} \|
+    p_{trans})`, not eq. 6's reverse KL. :class:`PairClassifier` sets it from
+    its ``teacher``. With ``restrict_grad`` the target side is detached, so
+    the KL gradient reaches only the other branch.
 
     Which terms are on is held in the public flags ``use_cl`` and ``use_kl``;
     :class:`StageSwitchHook` sets them per eq. 7.
@@ -33,6 +42,8 @@ class PairLearningHead(BaseModule):
             ``dict(type='PairKLDivLoss', temperature=1.0)``.
         restrict_grad (bool): Restrict each term's gradient to one branch.
             Defaults to True.
+        kl_target (str): The branch whose prediction is the KL target,
+            ``'trans'`` (eq. 6) or ``'cnn'``. Defaults to ``'trans'``.
         with_proj (bool): Allow the affine projection when the sizes differ.
             If False, differing sizes are an error. Defaults to True.
         proj_side (str): Which embedding the projection maps into the other's
@@ -49,16 +60,20 @@ class PairLearningHead(BaseModule):
                      type='PairContrastiveLoss', temperature=1.0),
                  kl_loss: dict = dict(type='PairKLDivLoss', temperature=1.0),
                  restrict_grad: bool = True,
+                 kl_target: str = 'trans',
                  with_proj: bool = True,
                  proj_side: str = 'cnn',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if proj_side not in self.SIDES:
-            raise ValueError(f'PairLearningHead: `proj_side` must be one of '
-                             f'{self.SIDES}, got {proj_side!r}')
+        for key, side in (('proj_side', proj_side),
+                          ('kl_target', kl_target)):
+            if side not in self.SIDES:
+                raise ValueError(f'PairLearningHead: `{key}` must be one of '
+                                 f'{self.SIDES}, got {side!r}')
         self.cl_loss = MODELS.build(cl_loss)
         self.kl_loss = MODELS.build(kl_loss)
         self.restrict_grad = restrict_grad
+        self.kl_target = kl_target
         self.proj_side = proj_side
         self.proj: Optional[nn.Linear] = None
         if cnn_channels != trans_channels:
@@ -96,9 +111,11 @@ class PairLearningHead(BaseModule):
             h_cnn, h_trans = self._align(h_cnn, h_trans)
             losses['loss_cl'] = self.cl_loss(h_cnn, h_trans)
         if self.use_kl:
+            target, student = ((z_trans, z_cnn) if self.kl_target == 'trans'
+                               else (z_cnn, z_trans))
             if self.restrict_grad:
-                z_trans = z_trans.detach()
-            loss_kl = self.kl_loss(z_cnn, z_trans)
+                target = target.detach()
+            loss_kl = self.kl_loss(student, target)
             if not self.use_cl and self.proj is not None:
                 # Eq. 7's last stage leaves the projection unused; a zero
                 # term keeps it in the graph so that DDP does not fail.

@@ -1,4 +1,5 @@
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
@@ -32,9 +33,13 @@ class PairContrastiveLoss(nn.Module):
     3-4 are the embeddings of every rank (N is the global batch), as on one
     device with the whole batch; each rank's anchors are its own, and the
     gradient of the other ranks' terms reaches each rank's embeddings (see
-    :func:`~vpl_mm.models.utils.all_gather_with_grad`). With DDP averaging
-    the gradients, training then follows the global-batch loss exactly.
-    Without it, each rank's N is its own batch.
+    :func:`~vpl_mm.models.utils.all_gather_with_grad`). Each rank returns
+    its anchors' mean weighted by its share of the global batch,
+    ``world_size * n_rank / N``, so that the mean over ranks of the returned
+    losses is eq. 5 over the global batch, and DDP's gradient averaging gives
+    that loss's gradient exactly — also when the ranks hold different
+    numbers of images (an epoch's last batch). With equal batches the weight
+    is 1. Without ``gather``, each rank's N is its own batch.
 
     Args:
         temperature (float): :math:`\tau` of eq. 3-4, > 0. Defaults to 1.0.
@@ -105,4 +110,7 @@ class PairContrastiveLoss(nn.Module):
             ]) / self.temperature
             target = target.repeat(2)
             loss = F.cross_entropy(logits, target)
+            if self.gather and all_a.size(0) != n:
+                # this rank's share of the global mean (see the docstring)
+                loss = loss * (dist.get_world_size() * n / all_a.size(0))
         return self.loss_weight * loss

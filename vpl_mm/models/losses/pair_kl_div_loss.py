@@ -15,7 +15,9 @@ class PairKLDivLoss(nn.Module):
         KL\big(g(z_i^{trans}/\rho)\,\|\,g(z_i^{cnn}/\rho)\big)
 
     with ``logits`` = :math:`z^{cnn}` and ``target_logits`` =
-    :math:`z^{trans}`. Exactly eq. 6: no :math:`\rho^2` factor. The loss
+    :math:`z^{trans}`: ``target_logits`` give the target distribution
+    :math:`p` of :math:`KL(p \| q)` (:class:`PairLearningHead` swaps the two
+    for a CNN teacher). Exactly eq. 6: no :math:`\rho^2` factor. The loss
     detaches nothing itself (see :class:`PairLearningHead`) and is computed in
     fp32, also under autocast.
 
@@ -42,8 +44,10 @@ class PairKLDivLoss(nn.Module):
         """Compute :math:`L_{KL}` of eq. 6.
 
         Args:
-            logits (Tensor): :math:`z^{cnn}`, shape (N, C).
-            target_logits (Tensor): :math:`z^{trans}`, shape (N, C).
+            logits (Tensor): The learner's logits (:math:`z^{cnn}` in eq. 6),
+                shape (N, C).
+            target_logits (Tensor): The target's logits (:math:`z^{trans}` in
+                eq. 6), shape (N, C).
 
         Returns:
             Tensor: The weighted scalar loss, fp32.
