@@ -43,11 +43,17 @@ model = dict(
                 label_smooth_val=0.1,
                 mode='classy_vision'),
             topk=(1, 5))),
-    # PLM as in the paper: dot-product similarity, tau = rho = 1; the
-    # 2048-d CNN embedding is projected to 768-d (eq. 3-6).
+    # PLM: the paper's dot-product similarity and unweighted terms (eq. 3-7);
+    # tau = rho = 1 are ours (the paper gives no value). The 2048-d CNN
+    # embedding is projected to 768-d. Paper vs ours: README, "The recipe".
     pair_head=dict(
         type='PairLearningHead',
-        cl_loss=dict(type='PairContrastiveLoss', temperature=1.0),
-        kl_loss=dict(type='PairKLDivLoss', temperature=1.0),
+        cl_loss=dict(
+            type='PairContrastiveLoss',
+            temperature=1.0,
+            loss_weight=1.0,
+            normalize=False,
+            gather=False),
+        kl_loss=dict(type='PairKLDivLoss', temperature=1.0, loss_weight=1.0),
         restrict_grad=True),
     pred_branch='trans')
