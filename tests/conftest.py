@@ -80,3 +80,21 @@ def trained_pair(digits_root, tmp_path_factory):
     ], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return str(config), str(work / 'epoch_2.pth')
+
+
+@pytest.fixture(scope='session')
+def fashion_mnist_root(tmp_path_factory):
+    """The real Fashion-MNIST, decompressed once per test session from the
+    Debian package that the README's test command installs."""
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
+    try:
+        from prepare_fashion_mnist import (DEBIAN_DIR, DatasetFileError,
+                                           prepare_fashion_mnist)
+    finally:
+        sys.path.pop(0)
+    out = tmp_path_factory.mktemp('data') / 'fashion_mnist'
+    try:
+        prepare_fashion_mnist(DEBIAN_DIR, str(out))
+    except DatasetFileError as e:
+        pytest.fail(f'the real Fashion-MNIST is needed: {e}')
+    return out

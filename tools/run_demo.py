@@ -73,7 +73,8 @@ def train(name: str,
           data_root: str,
           epochs=None,
           options=(),
-          threads=None) -> dict:
+          threads=None,
+          resume: bool = False) -> dict:
     """Train one config with ``tools/train.py``; show one line per validated
     epoch (and stage switches), prefixed with ``name``.
 
@@ -81,11 +82,12 @@ def train(name: str,
         name (str): Run name shown in the progress lines.
         config (str): Config path, relative to the repository root.
         work_dir (str): Where logs and checkpoints go.
-        data_root (str): The digits dataset.
+        data_root (str): The dataset's root (the digits for the demo).
         epochs (int, optional): Epochs; the cosine decay ends with them.
             Defaults to the config's.
         options (Sequence[str]): More ``--cfg-options`` (``key=value``).
         threads (int, optional): ``OMP_NUM_THREADS`` of the run.
+        resume (bool): Continue from the work dir's last checkpoint.
 
     Returns:
         dict: The top-1 metrics of the last validation.
@@ -98,7 +100,7 @@ def train(name: str,
         ]
     cmd = [
         sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-        '--cfg-options', *options
+        *(['--resume'] if resume else []), '--cfg-options', *options
     ]
     start = time.time()
     tail = deque(maxlen=40)

@@ -65,3 +65,76 @@ def test_runs_on_a_tiny_setting(digits_root, tmp_path):
                    '--train-size', '64', '--data-root', str(digits_root),
                    '--work-dir', str(tmp_path / 'work'), '--out', str(out))
     assert 'epoch   1' not in again
+
+
+def test_t_interval_by_hand():
+    # diffs 1, 2, 6: mean 3, sd sqrt(7), t(0.975, 2) = 4.302653
+    mean, low, high = accuracy.t_interval([1.0, 2.0, 6.0])
+    half = 4.302653 * 7**0.5 / 3**0.5
+    assert mean == pytest.approx(3.0)
+    assert (low, high) == pytest.approx((3 - half, 3 + half), rel=1e-6)
+
+
+def test_fashion_mnist_summary_by_hand():
+    records = [
+        dict(method='solo_trans', seed=s, split='val', wall_s=10.,
+             trans_top1=t) for s, t in ((0, 80.), (1, 84.), (2, 82.))
+    ] + [
+        dict(method='vpl', seed=s, split='val', wall_s=20., cnn_top1=90.,
+             trans_top1=t) for s, t in ((0, 81.), (1, 86.), (2, 88.))
+    ]
+    text = accuracy.fmnist_summary(records, [0, 1, 2])
+    assert '| vpl | 90.00 ± 0.00 | 85.00 ± 3.61 | 20 |' in text
+    # paired: +1, +2, +6 -> mean +3, the t interval of the test above
+    half = 4.302653 * 7**0.5 / 3**0.5
+    assert (f"| VPL's transformer > solo transformer | +3.00 | "
+            f'[{3 - half:+.2f}, {3 + half:+.2f}] | +1.00, +2.00, +6.00 | '
+            '3/0/0 |') in text
+    assert 'test split' not in text  # no test records, no test table
+
+
+def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
+                                                    tmp_path):
+    out, work = tmp_path / 'out', tmp_path / 'work'
+    argv = ('benchmarks/accuracy.py', '--suite', 'fashion_mnist', '--seeds',
+            '0', '--budgets', '2', '--methods', 'solo_cnn', 'dis',
+            '--train-size', '64', '--data-root', str(fashion_mnist_root),
+            '--work-dir', str(work), '--out', str(out))
+    log = python(*argv)
+    assert '2 runs' in log
+    records = json.loads((out / 'runs.json').read_text())
+    assert sorted((r['method'], r['split']) for r in records) == [
+        ('dis', 'test'), ('dis', 'val'), ('solo_cnn', 'test'),
+        ('solo_cnn', 'val')
+    ]
+    val = next(r for r in records
+               if r['method'] == 'dis' and r['split'] == 'val')
+    assert [e for e, _ in val['trans_curve']] == [1, 2]
+    assert 'cnn_top1' not in val  # DIS trains only the transformer
+    # the test numbers are the final weights on the 10,000 test images
+    test = json.loads((work / 'solo_cnn_s0/test_metrics.json').read_text())
+    assert next(r for r in records if r['method'] == 'solo_cnn'
+                and r['split'] == 'test')['cnn_top1'] == test[
+                    'accuracy/top1']
+    with open(out / 'curves_val.png', 'rb') as f:
+        assert f.read(8) == PNG
+    # finished runs are reused from runs.json, even without their work dirs
+    import shutil
+    shutil.rmtree(work)
+    again = python(*argv)
+    assert 'epoch   1' not in again
+    assert json.loads((out / 'runs.json').read_text()) == records
+    # a split not yet reported trains (deterministically) what it needs
+    kept = [r for r in records if r['split'] == 'val']
+    (out / 'runs.json').write_text(json.dumps(kept))
+    third = python(*argv[:-4], '--methods', 'solo_cnn', '--work-dir',
+                   str(work), '--out', str(out))
+    assert 'epoch   2' in third
+    retested = json.loads((out / 'runs.json').read_text())
+    assert next(r for r in retested if r['method'] == 'solo_cnn' and
+                r['split'] == 'test') == next(
+                    r for r in records if r['method'] == 'solo_cnn'
+                    and r['split'] == 'test') | dict(
+                        wall_s=next(r['wall_s'] for r in retested
+                                    if r['method'] == 'solo_cnn'
+                                    and r['split'] == 'test'))

@@ -123,3 +123,24 @@ def test_kl_target_cnn_swaps_the_kl_and_its_restriction():
     assert z_cnn.grad is None and z_trans.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='`kl_target` must be one of'):
         build_head(kl_target='vit')
+
+
+@pytest.mark.parametrize('gate', ['target_better', 'target_correct'])
+def test_kl_gate_keeps_only_samples_where_the_target_is_no_worse(gate):
+    head = build_head(kl_gate=gate)
+    h_cnn, h_trans, z_cnn, z_trans = inputs()
+    labels = torch.tensor([0, 1, 2, 0, 1])
+    loss = head.loss(h_cnn, h_trans, z_cnn, z_trans, labels)['loss_kl']
+    p_cnn, p_trans = z_cnn.softmax(1), z_trans.softmax(1)
+    keep = [
+        i for i in range(5)
+        if (p_trans[i, labels[i]] >= p_cnn[i, labels[i]] if gate ==
+            'target_better' else int(z_trans[i].argmax()) == labels[i])
+    ]
+    assert 0 < len(keep) < 5  # the gate does gate here
+    expected = PairKLDivLoss()(z_cnn[keep], z_trans[keep]) * len(keep) / 5
+    torch.testing.assert_close(loss, expected)
+    with pytest.raises(ValueError, match='needs the labels'):
+        head.loss(h_cnn, h_trans, z_cnn, z_trans)
+    with pytest.raises(ValueError, match='`kl_gate` must be one of'):
+        build_head(kl_gate='confident')

@@ -13,8 +13,9 @@ def logsumexp(values):
     return m + math.log(sum(math.exp(v - m) for v in values))
 
 
-def reference_loss(h_cnn, h_trans, tau, normalize=False):
-    """Eq. 3-5 written out as loops over anchors, in float64."""
+def reference_loss(h_cnn, h_trans, tau, normalize=False, labels=None):
+    """Eq. 3-5 written out as loops over anchors, in float64; with
+    ``labels``, other same-class images are no candidates."""
     a = h_cnn.double().tolist()
     b = h_trans.double().tolist()
     if normalize:
@@ -28,8 +29,13 @@ def reference_loss(h_cnn, h_trans, tau, normalize=False):
     total = 0.
     for own, other in ((a, b), (b, a)):
         for i in range(n):
-            candidates = [sim(own[i], other[j]) for j in range(n)]
-            candidates += [sim(own[i], own[k]) for k in range(n) if k != i]
+            def kept(j):
+                return labels is None or labels[j] != labels[i]
+
+            candidates = [sim(own[i], other[j]) for j in range(n)
+                          if j == i or kept(j)]
+            candidates += [sim(own[i], own[k]) for k in range(n)
+                           if k != i and kept(k)]
             total += sim(own[i], other[i]) - logsumexp(candidates)
     return -total / (2 * n)
 
@@ -111,3 +117,43 @@ def test_rejects_non_positive_temperature(tau):
 def test_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match='same shape'):
         PairContrastiveLoss()(torch.randn(4, 6), torch.randn(4, 5))
+
+
+@pytest.mark.parametrize('normalize', [False, True])
+def test_exclude_same_class_matches_loop_reference(normalize):
+    g = torch.Generator().manual_seed(3)
+    h_cnn, h_trans = torch.randn(2, 9, 6, generator=g)
+    labels = torch.tensor([0, 1, 0, 2, 1, 0, 3, 2, 2])
+    loss_fn = PairContrastiveLoss(
+        temperature=0.5, normalize=normalize, exclude_same_class=True)
+    loss = loss_fn(h_cnn, h_trans, labels)
+    assert loss.item() == pytest.approx(
+        reference_loss(h_cnn, h_trans, 0.5, normalize, labels.tolist()),
+        rel=1e-5, abs=1e-6)
+    # it does remove candidates: the plain loss differs
+    assert loss.item() != pytest.approx(
+        reference_loss(h_cnn, h_trans, 0.5, normalize), rel=1e-3)
+    # without labels it is the plain eq. 3-5
+    assert loss_fn(h_cnn, h_trans).item() == pytest.approx(
+        reference_loss(h_cnn, h_trans, 0.5, normalize), rel=1e-5)
+
+
+def test_learnable_temperature_starts_at_tau_learns_and_is_clipped():
+    g = torch.Generator().manual_seed(4)
+    h_cnn, h_trans = torch.randn(2, 6, 5, generator=g)
+    loss_fn = PairContrastiveLoss(temperature=0.2, normalize=True,
+                                  learnable_temperature=True,
+                                  max_inverse_temperature=10.)
+    assert [n for n, _ in loss_fn.named_parameters()] == [
+        'log_inverse_temperature']
+    loss = loss_fn(h_cnn, h_trans)
+    assert loss.item() == pytest.approx(
+        reference_loss(h_cnn, h_trans, 0.2, normalize=True), rel=1e-5)
+    loss.backward()
+    assert loss_fn.log_inverse_temperature.grad.abs() > 0
+    with torch.no_grad():  # past the clip: 1/tau = 10, tau = 0.1
+        loss_fn.log_inverse_temperature.fill_(math.log(1000.))
+    assert loss_fn(h_cnn, h_trans).item() == pytest.approx(
+        reference_loss(h_cnn, h_trans, 0.1, normalize=True), rel=1e-5)
+    with pytest.raises(ValueError, match='max_inverse_temperature'):
+        PairContrastiveLoss(temperature=0.001, learnable_temperature=True)

@@ -70,3 +70,17 @@ def test_fp32_under_autocast_with_large_logits():
 def test_rejects_non_positive_temperature(rho):
     with pytest.raises(ValueError, match='temperature'):
         MODELS.build(dict(type='PairKLDivLoss', temperature=rho))
+
+
+def test_t_squared_and_per_sample_weights():
+    g = torch.Generator().manual_seed(5)
+    z_cnn, z_trans = torch.randn(2, 6, 4, generator=g)
+    plain = PairKLDivLoss(temperature=3.0)(z_cnn, z_trans)
+    scaled = PairKLDivLoss(temperature=3.0, t_squared=True)(z_cnn, z_trans)
+    torch.testing.assert_close(scaled, 9.0 * plain)
+    weight = torch.tensor([1., 0., 1., 1., 0., 1.])
+    weighted = PairKLDivLoss(temperature=3.0)(z_cnn, z_trans, weight)
+    # the kept samples' terms, summed, over N = 6
+    kept = [i for i in range(6) if weight[i]]
+    expected = reference_loss(z_cnn[kept], z_trans[kept], 3.0) * 4 / 6
+    assert weighted.item() == pytest.approx(expected, rel=1e-5)

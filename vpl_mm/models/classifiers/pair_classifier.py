@@ -125,8 +125,11 @@ class PairClassifier(TwoBranchClassifier):
                 continue
             h[name], z[name] = self.embed(name, inputs)
             losses.update(self.branch_loss(name, z[name], data_samples))
+        labels = (torch.cat([s.gt_label for s in data_samples]).to(
+            inputs.device) if 'gt_label' in data_samples[0] else None)
         losses.update(
-            self.pair_head.loss(h['cnn'], h['trans'], z['cnn'], z['trans']))
+            self.pair_head.loss(h['cnn'], h['trans'], z['cnn'], z['trans'],
+                                labels))
         return losses
 
     def parse_losses(self, losses: Dict[str, torch.Tensor]):

@@ -29,6 +29,14 @@ class PairLearningHead(BaseModule):
     its ``teacher``. With ``restrict_grad`` the target side is detached, so
     the KL gradient reaches only the other branch.
 
+    ``kl_gate`` (beyond the paper) lets the KL act only on the samples where
+    the target's prediction is no worse than the learner's, so that a
+    stronger learner is not pulled toward a weaker target
+    (``'target_better'``: the target gives the true class at least the
+    learner's probability; ``'target_correct'``: the target's top-1 is the
+    true class). It needs the labels; the gate carries no gradient and the
+    sum of the kept terms is still divided by N.
+
     Which terms are on is held in the public flags ``use_cl`` and ``use_kl``;
     :class:`StageSwitchHook` sets them per eq. 7.
 
@@ -44,6 +52,8 @@ class PairLearningHead(BaseModule):
             Defaults to True.
         kl_target (str): The branch whose prediction is the KL target,
             ``'trans'`` (eq. 6) or ``'cnn'``. Defaults to ``'trans'``.
+        kl_gate (str, optional): ``'target_better'``, ``'target_correct'``
+            or None (eq. 6: every sample). Defaults to None.
         with_proj (bool): Allow the affine projection when the sizes differ.
             If False, differing sizes are an error. Defaults to True.
         proj_side (str): Which embedding the projection maps into the other's
@@ -52,6 +62,7 @@ class PairLearningHead(BaseModule):
     """
 
     SIDES = ('cnn', 'trans')
+    KL_GATES = (None, 'target_better', 'target_correct')
 
     def __init__(self,
                  cnn_channels: int,
@@ -61,6 +72,7 @@ class PairLearningHead(BaseModule):
                  kl_loss: dict = dict(type='PairKLDivLoss', temperature=1.0),
                  restrict_grad: bool = True,
                  kl_target: str = 'trans',
+                 kl_gate: Optional[str] = None,
                  with_proj: bool = True,
                  proj_side: str = 'cnn',
                  init_cfg: Optional[dict] = None) -> None:
@@ -73,7 +85,11 @@ class PairLearningHead(BaseModule):
         self.cl_loss = MODELS.build(cl_loss)
         self.kl_loss = MODELS.build(kl_loss)
         self.restrict_grad = restrict_grad
+        if kl_gate not in self.KL_GATES:
+            raise ValueError(f'PairLearningHead: `kl_gate` must be one of '
+                             f'{self.KL_GATES}, got {kl_gate!r}')
         self.kl_target = kl_target
+        self.kl_gate = kl_gate
         self.proj_side = proj_side
         self.proj: Optional[nn.Linear] = None
         if cnn_channels != trans_channels:
@@ -89,9 +105,13 @@ class PairLearningHead(BaseModule):
         self.use_cl = True
         self.use_kl = True
 
-    def loss(self, h_cnn: torch.Tensor, h_trans: torch.Tensor,
+    def loss(self,
+             h_cnn: torch.Tensor,
+             h_trans: torch.Tensor,
              z_cnn: torch.Tensor,
-             z_trans: torch.Tensor) -> Dict[str, torch.Tensor]:
+             z_trans: torch.Tensor,
+             labels: Optional[torch.Tensor] = None
+             ) -> Dict[str, torch.Tensor]:
         """Compute the active PLM terms.
 
         Args:
@@ -99,6 +119,9 @@ class PairLearningHead(BaseModule):
             h_trans (Tensor): Transformer embeddings, (N, trans_channels).
             z_cnn (Tensor): CNN logits, (N, C).
             z_trans (Tensor): Transformer logits, (N, C).
+            labels (Tensor, optional): Class indices (N, ), for
+                ``kl_gate`` and the contrastive loss's
+                ``exclude_same_class``. Defaults to None.
 
         Returns:
             dict[str, Tensor]: ``loss_cl`` if ``use_cl``, ``loss_kl`` if
@@ -109,13 +132,14 @@ class PairLearningHead(BaseModule):
             if self.restrict_grad:
                 h_cnn = h_cnn.detach()
             h_cnn, h_trans = self._align(h_cnn, h_trans)
-            losses['loss_cl'] = self.cl_loss(h_cnn, h_trans)
+            losses['loss_cl'] = self.cl_loss(h_cnn, h_trans, labels)
         if self.use_kl:
             target, student = ((z_trans, z_cnn) if self.kl_target == 'trans'
                                else (z_cnn, z_trans))
             if self.restrict_grad:
                 target = target.detach()
-            loss_kl = self.kl_loss(student, target)
+            loss_kl = self.kl_loss(student, target,
+                                   self._gate(student, target, labels))
             if not self.use_cl and self.proj is not None:
                 # Eq. 7's last stage leaves the projection unused; a zero
                 # term keeps it in the graph so that DDP does not fail.
@@ -123,6 +147,23 @@ class PairLearningHead(BaseModule):
                     p.sum() for p in self.proj.parameters()) * 0.
             losses['loss_kl'] = loss_kl
         return losses
+
+    def _gate(self, student: torch.Tensor, target: torch.Tensor,
+              labels: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """Per-sample KL weights (0 or 1) for ``kl_gate``, or None."""
+        if self.kl_gate is None:
+            return None
+        if labels is None:
+            raise ValueError(f'PairLearningHead: kl_gate={self.kl_gate!r} '
+                             'needs the labels')
+        with torch.no_grad():
+            if self.kl_gate == 'target_correct':
+                keep = target.argmax(1) == labels
+            else:
+                rows = torch.arange(labels.numel(), device=labels.device)
+                keep = (target.float().softmax(1)[rows, labels] >=
+                        student.float().softmax(1)[rows, labels])
+        return keep.float()
 
     def _align(self, h_cnn: torch.Tensor, h_trans: torch.Tensor):
         """Project one side so that both embeddings have the same size."""

@@ -1,3 +1,6 @@
+import math
+from typing import Optional
+
 import torch
 import torch.distributed as dist
 import torch.nn as nn
@@ -41,14 +44,33 @@ class PairContrastiveLoss(nn.Module):
     numbers of images (an epoch's last batch). With equal batches the weight
     is 1. Without ``gather``, each rank's N is its own batch.
 
+    Beyond the paper (each off by default):
+
+    - ``learnable_temperature=True``: :math:`1/\tau` is learned, as CLIP's
+      logit scale (Radford et al. 2021, sec. 2.5): a parameter
+      :math:`\log(1/\tau)` starting at ``temperature`` and clipped so that
+      :math:`1/\tau \le` ``max_inverse_temperature`` (CLIP: 100).
+    - ``exclude_same_class=True``: with ``labels`` given, the other images
+      of the anchor's class are removed from its candidates (SupCon's
+      observation, Khosla et al. 2020: with few classes a batch holds many
+      same-class "negatives", and pushing them apart fights the
+      classification loss).
+
     Args:
-        temperature (float): :math:`\tau` of eq. 3-4, > 0. Defaults to 1.0.
+        temperature (float): :math:`\tau` of eq. 3-4, > 0 (the start value
+            if learned). Defaults to 1.0.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         normalize (bool): L2-normalise the embeddings first (cosine
             similarity). Defaults to False (the paper's dot product).
         gather (bool): Take the negatives from every rank's batch. Costs
             two all-gathers forward and two all-reduces backward of (N, d).
             Defaults to False.
+        learnable_temperature (bool): Learn :math:`1/\tau`. Defaults to
+            False.
+        max_inverse_temperature (float): Upper clip of a learned
+            :math:`1/\tau`. Defaults to 100.
+        exclude_same_class (bool): Drop same-class candidates other than the
+            positive, when ``labels`` are given. Defaults to False.
 
     Example:
         >>> import torch
@@ -62,21 +84,39 @@ class PairContrastiveLoss(nn.Module):
                  temperature: float = 1.0,
                  loss_weight: float = 1.0,
                  normalize: bool = False,
-                 gather: bool = False) -> None:
+                 gather: bool = False,
+                 learnable_temperature: bool = False,
+                 max_inverse_temperature: float = 100.0,
+                 exclude_same_class: bool = False) -> None:
         super().__init__()
         self.temperature = check_temperature(type(self).__name__, temperature)
         self.loss_weight = loss_weight
         self.normalize = normalize
         self.gather = gather
+        self.exclude_same_class = exclude_same_class
+        self.max_inverse_temperature = max_inverse_temperature
+        self.log_inverse_temperature = None
+        if learnable_temperature:
+            if not 1 / self.temperature <= max_inverse_temperature:
+                raise ValueError(
+                    f'{type(self).__name__}: 1 / temperature = '
+                    f'{1 / self.temperature:g} exceeds '
+                    f'max_inverse_temperature={max_inverse_temperature:g}')
+            self.log_inverse_temperature = nn.Parameter(
+                torch.tensor(math.log(1 / self.temperature)))
 
-    def forward(self, h_cnn: torch.Tensor,
-                h_trans: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                h_cnn: torch.Tensor,
+                h_trans: torch.Tensor,
+                labels: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute :math:`L_{CL}` of eq. 5.
 
         Args:
             h_cnn (Tensor): CNN embeddings, shape (N, d).
             h_trans (Tensor): Transformer embeddings, shape (N, d); row i is
                 the same image as row i of ``h_cnn``.
+            labels (Tensor, optional): Class indices (N, ), used by
+                ``exclude_same_class``. Defaults to None.
 
         Returns:
             Tensor: The weighted scalar loss, fp32.
@@ -101,13 +141,29 @@ class PairContrastiveLoss(nn.Module):
                                     device=a.device)
             self_pair[torch.arange(n), target] = True
             # k != i in eq. 4: an anchor is never its own negative.
+            same = self_pair
+            other = torch.zeros_like(self_pair)  # cross-branch removals
+            if self.exclude_same_class and labels is not None:
+                all_labels = (all_gather_with_grad(labels)[0]
+                              if self.gather else labels)
+                same = labels.view(-1, 1) == all_labels.view(1, -1)
+                other = same & ~self_pair  # keep the positive
+            if self.log_inverse_temperature is None:
+                inv_tau = None
+            else:  # CLIP's clipped logit scale
+                inv_tau = self.log_inverse_temperature.float().clamp(
+                    max=math.log(self.max_inverse_temperature)).exp()
+
+            def sim(x, y, removed):  # scaled, then masked (no -inf * 0)
+                s = x @ y.t()
+                s = s / self.temperature if inv_tau is None else s * inv_tau
+                return s.masked_fill(removed, -math.inf)
+
+            # Rows 0..n-1: CNN anchors; rows n..2n-1: transformer ones.
             logits = torch.cat([
-                # Rows 0..n-1: CNN anchors; rows n..2n-1: transformer ones.
-                torch.cat([a @ all_b.t(), (a @ all_a.t()).masked_fill(
-                    self_pair, float('-inf'))], dim=1),
-                torch.cat([b @ all_a.t(), (b @ all_b.t()).masked_fill(
-                    self_pair, float('-inf'))], dim=1),
-            ]) / self.temperature
+                torch.cat([sim(a, all_b, other), sim(a, all_a, same)], 1),
+                torch.cat([sim(b, all_a, other), sim(b, all_b, same)], 1),
+            ])
             target = target.repeat(2)
             loss = F.cross_entropy(logits, target)
             if self.gather and all_a.size(0) != n:

@@ -1,3 +1,5 @@
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -21,9 +23,16 @@ class PairKLDivLoss(nn.Module):
     detaches nothing itself (see :class:`PairLearningHead`) and is computed in
     fp32, also under autocast.
 
+    ``t_squared=True`` multiplies the loss by :math:`\rho^2`, as
+    distillation does (Hinton et al. 2015, sec. 2: the soft targets'
+    gradients scale as :math:`1/\rho^2`, so the factor keeps the term's
+    weight independent of :math:`\rho`); not in eq. 6.
+
     Args:
         temperature (float): :math:`\rho` of eq. 6, > 0. Defaults to 1.0.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        t_squared (bool): Multiply by :math:`\rho^2`. Defaults to False
+            (eq. 6).
 
     Example:
         >>> import torch
@@ -34,13 +43,17 @@ class PairKLDivLoss(nn.Module):
 
     def __init__(self,
                  temperature: float = 1.0,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 t_squared: bool = False) -> None:
         super().__init__()
         self.temperature = check_temperature(type(self).__name__, temperature)
         self.loss_weight = loss_weight
+        self.t_squared = t_squared
 
-    def forward(self, logits: torch.Tensor,
-                target_logits: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                logits: torch.Tensor,
+                target_logits: torch.Tensor,
+                weight: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute :math:`L_{KL}` of eq. 6.
 
         Args:
@@ -48,6 +61,9 @@ class PairKLDivLoss(nn.Module):
                 shape (N, C).
             target_logits (Tensor): The target's logits (:math:`z^{trans}` in
                 eq. 6), shape (N, C).
+            weight (Tensor, optional): Per-sample weights (N, ); the sum of
+                the weighted terms is still divided by N. Defaults to None
+                (all 1, eq. 6).
 
         Returns:
             Tensor: The weighted scalar loss, fp32.
@@ -60,6 +76,11 @@ class PairKLDivLoss(nn.Module):
             log_q = F.log_softmax(logits.float() / self.temperature, dim=1)
             log_p = F.log_softmax(
                 target_logits.float() / self.temperature, dim=1)
-            loss = F.kl_div(
-                log_q, log_p, reduction='batchmean', log_target=True)
+            per_sample = F.kl_div(
+                log_q, log_p, reduction='none', log_target=True).sum(1)
+            if weight is not None:
+                per_sample = per_sample * weight.float()
+            loss = per_sample.mean()
+            if self.t_squared:
+                loss = loss * self.temperature**2
         return self.loss_weight * loss

@@ -1,0 +1,16 @@
+# DIS (the paper's Table 4 baseline) on Fashion-MNIST: the solo CNN
+# (solo_cnn_tiny_fmnist.py), frozen, teaches the ViT through both PLM terms,
+# all along (x = y = 0), reaching the student (restrict_grad=False). The KL
+# target is the teacher's prediction, KL(p_cnn || p_trans) (PairClassifier
+# sets pair_head.kl_target from `teacher`).
+# Set the teacher's checkpoint:  --cfg-options model.teacher_checkpoint=PATH
+_base_ = ['./vpl_tiny_fmnist.py']
+
+model = dict(
+    teacher='cnn',
+    teacher_checkpoint='work_dirs/solo_cnn_tiny_fmnist/epoch_10.pth',
+    pair_head=dict(restrict_grad=False))
+custom_hooks = [
+    dict(type='StageSwitchHook', x=0, y=0),
+    dict(type='ReseedHook'),
+]

@@ -1,0 +1,6 @@
+# The transformer branch alone on Fashion-MNIST (the "solo" baseline).
+_base_ = ['./_base_/models/fmnist_branches.py', './_base_/fashion_mnist.py']
+
+model = {{_base_.trans}}
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr={{_base_.trans_lr}}, weight_decay=0.05))

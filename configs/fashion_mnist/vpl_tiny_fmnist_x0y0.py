@@ -1,0 +1,7 @@
+# Table 8's one-stage ablation: both PLM terms all along (x = y = 0).
+_base_ = ['./vpl_tiny_fmnist.py']
+
+custom_hooks = [
+    dict(type='StageSwitchHook', x=0, y=0),
+    dict(type='ReseedHook'),
+]
