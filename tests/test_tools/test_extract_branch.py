@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -13,6 +14,14 @@ def test_extract_then_deploy(trained_pair, tmp_path):
     assert f"wrote {tmp_path / 'ext' / 'trans.py'}" in out
     meta = torch.load(tmp_path / 'ext' / 'trans.pth')['meta']
     assert meta['ema'] is False and meta['epoch'] == 2
+    # checkpoints and exports are readable as a plain open() would leave
+    # them under this process's umask (not mkstemp's owner-only 0600)
+    from vpl_mm.utils.atomic import current_umask
+    mode = 0o666 & ~current_umask()
+    work = osp.dirname(trained_pair[1])
+    for path in (trained_pair[1], osp.join(work, 'last_checkpoint'),
+                 tmp_path / 'ext' / 'trans.pth', tmp_path / 'ext' / 'trans.py'):
+        assert os.stat(path).st_mode & 0o777 == mode, path
     out = python('tools/deploy.py',
                  'configs/deploy/classification_onnxruntime_dynamic.py',
                  str(tmp_path / 'ext' / 'trans.py'),

@@ -76,3 +76,16 @@ def test_cli_legend_names_run_and_branch(pair_run, tmp_path, monkeypatch):
     python('tools/analysis/plot_curves.py', str(pair_run), '--out', str(out))
     with open(out, 'rb') as f:
         assert f.read(8) == PNG
+
+
+def test_one_epoch_run_draws_a_visible_point(tmp_path):
+    """A single-point curve must leave coloured pixels (a line without
+    markers draws nothing)."""
+    import numpy as np
+    from PIL import Image
+    out = str(tmp_path / 'one.png')
+    plot({'run trans': [(1, 50.0)]}, out)
+    img = np.asarray(Image.open(out).convert('RGB')).astype(int)
+    # tab10's first colour, (31, 119, 180): present beyond the legend entry
+    blue = (abs(img - [31, 119, 180]).sum(-1) < 40).sum()
+    assert blue > 60, blue

@@ -65,3 +65,16 @@ def test_sigkill_while_writing(tmp_path, backend, survives):
     assert proc.returncode == -9
     intact = path.read_bytes() == b'previous complete checkpoint'
     assert intact == survives
+
+
+@pytest.mark.parametrize('umask,mode', [(0o022, 0o644), (0o077, 0o600)])
+def test_mode_follows_the_umask_like_open(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        atomic_write(str(tmp_path / 'ckpt.pth'), lambda f: f.write(b'x'))
+        AtomicLocalBackend().put_text('y', tmp_path / 'last_checkpoint')
+        (tmp_path / 'plain').write_bytes(b'z')  # what open() gives
+    finally:
+        os.umask(old)
+    for name in ('ckpt.pth', 'last_checkpoint', 'plain'):
+        assert (tmp_path / name).stat().st_mode & 0o777 == mode, name

@@ -86,9 +86,12 @@ def plot(lines: Dict[str, Curve],
     for i, (label, curve) in enumerate(lines.items()):
         xs = [x for x, _ in curve]
         ys = [y for _, y in curve]
+        # markers: a run of one epoch is one point, which a line alone
+        # would not show
         (line, ) = ax.plot(xs, ys, label=label,
                            color=colours[i % len(colours)],
-                           linestyle='--' if label.endswith('cnn') else '-')
+                           linestyle='--' if label.endswith('cnn') else '-',
+                           marker='o', markersize=4)
         if bands and label in bands:
             ax.fill_between(xs, [y - b for y, b in zip(ys, bands[label])],
                             [y + b for y, b in zip(ys, bands[label])],

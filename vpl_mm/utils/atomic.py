@@ -7,9 +7,19 @@ from typing import Callable, IO, Union
 from mmengine.fileio import LocalBackend, register_backend
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it; set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` through a temporary file in the same folder, then
     rename it into place: readers see the old file or the whole new one.
+
+    The file gets the mode a plain ``open()`` would give it under the
+    process umask (``tempfile.mkstemp`` creates it owner-only, 0600).
 
     Args:
         path (str): Target file.
@@ -20,6 +30,7 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.',
                                suffix='.tmp')
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, 'wb') as f:
             write(f)
             f.flush()
