@@ -207,3 +207,26 @@ def test_batch_of_one(pair_cfg, batch):
     losses = model(inputs[:1], samples[:1], mode='loss')
     assert losses['loss_cl'].item() == 0.
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+@pytest.mark.parametrize('model_type', ['PairClassifier', 'DMLClassifier'])
+def test_head_in_channels_checked_at_build(model_type):
+    """The demo's ViT made 72 wide with its head left at 96: a named error
+    at build time, not torch's matmul error at the first iteration."""
+    import os.path as osp
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    branches = Config.fromfile(
+        osp.join(root, 'configs/demo/_base_/models/tiny_branches.py'))
+    cnn, trans = branches.cnn.to_dict(), branches.trans.to_dict()
+    trans['backbone']['arch']['embed_dims'] = 72  # 3 heads of 24
+    with pytest.raises(ValueError,
+                       match=r'trans\.head\.in_channels=96, but the trans '
+                       r'backbone gives 72 channels'):
+        MODELS.build(dict(type=model_type, cnn=cnn, trans=trans))
+    cnn['head']['in_channels'] = 512  # the ResNet-18 layout gives 128
+    with pytest.raises(ValueError, match=r'cnn\.head\.in_channels=512, but '
+                       r'the cnn backbone \+ neck gives 128'):
+        MODELS.build(dict(type=model_type, cnn=cnn,
+                          trans=branches.trans.to_dict()))

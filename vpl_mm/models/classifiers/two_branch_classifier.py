@@ -133,12 +133,45 @@ class TwoBranchClassifier(BaseModel):
             name: _logits_layer(name, getattr(self, name))
             for name in BRANCHES
         }
+        for name in BRANCHES:
+            self._check_head_input(name)
         fcs = {name: self._branch_fc(name) for name in BRANCHES}
         if fcs['cnn'].out_features != fcs['trans'].out_features:
             raise ValueError(
                 f'{owner}: the branches predict different numbers of '
                 f"classes (cnn {fcs['cnn'].out_features}, trans "
                 f"{fcs['trans'].out_features})")
+
+    def _check_head_input(self, name: str) -> None:
+        """Refuse a head whose ``in_channels`` is not the size of what its
+        backbone (+ neck) gives, by one dry forward of one small image (eval
+        mode, no gradient) — or torch's matmul error at the first iteration
+        would be the first sign."""
+        branch = getattr(self, name)
+        size = getattr(branch.head, 'in_channels', None)
+        conv = next((m for m in branch.backbone.modules()
+                     if isinstance(m, nn.Conv2d)), None)
+        if size is None or conv is None:
+            return
+        side = getattr(branch.backbone, 'img_size', None) or 32
+        side = side[0] if isinstance(side, (tuple, list)) else side
+        was_training = branch.training
+        branch.eval()
+        try:
+            with torch.no_grad():
+                feats = branch.extract_feat(
+                    torch.zeros(1, conv.in_channels, side, side))
+        finally:
+            branch.train(was_training)
+        feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
+        if torch.is_tensor(feat) and feat.dim() == 2 and \
+                feat.shape[1] != size:
+            raise ValueError(
+                f'{type(self).__name__}: {name}.head.in_channels={size}, but '
+                f'the {name} backbone' + (' + neck' if branch.with_neck
+                                          else '') +
+                f' gives {feat.shape[1]} channels: set '
+                f'{name}.head.in_channels={feat.shape[1]}')
 
     def _checkpoint_children(self, name: str,
                              containers: Sequence[str]) -> None:
