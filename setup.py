@@ -27,8 +27,10 @@ setup(
         deploy=read_requirements('deploy.txt'),
         timm=read_requirements('optional.txt'),
         benchmarks=read_requirements('benchmarks.txt'),
+        tensorboard=read_requirements('tensorboard.txt'),
         tests=['pytest', 'scikit-learn'] + read_requirements('deploy.txt') +
         read_requirements('optional.txt') +
-        read_requirements('benchmarks.txt')),
+        read_requirements('benchmarks.txt') +
+        read_requirements('tensorboard.txt')),
     license='Apache License 2.0',
 )

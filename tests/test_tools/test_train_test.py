@@ -1,5 +1,6 @@
 """End to end: the demo pair through tools/train.py, test.py, --resume,
 --amp, dist_train.sh and MMPretrain's own stock train.py."""
+import glob
 import json
 import os
 import os.path as osp
@@ -132,6 +133,20 @@ def test_amp_on_cpu(digits_root, tmp_path):
                  *schedule_options(1), 'train_dataloader.dataset.indices=256')
     assert 'CPUAmpOptimWrapper' in log
     assert osp.exists(tmp_path / 'epoch_1.pth')
+
+
+def test_tensorboard_switch_writes_event_files(digits_root, tmp_path):
+    python('tools/train.py', PAIR_CONFIG, '--tensorboard', '--work-dir',
+           str(tmp_path), '--cfg-options', *data_options(digits_root),
+           *schedule_options(1), 'train_dataloader.dataset.indices=128')
+    events = glob.glob(str(tmp_path / '*' / 'vis_data' / 'events.out.*'))
+    assert len(events) == 1
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    tags = EventAccumulator(events[0]).Reload().Tags()['scalars']
+    assert {'loss', 'trans/accuracy/top1', 'cnn/accuracy/top1'} <= set(tags)
+    # MMEngine's own scalars.json is still written
+    assert glob.glob(str(tmp_path / '*' / 'vis_data' / 'scalars.json'))
 
 
 def dist_train(config, tmp_path, digits_root, epochs, images, *options):

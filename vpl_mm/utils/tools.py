@@ -2,6 +2,7 @@
 import gc
 import importlib.util
 import os.path as osp
+import sys
 from types import ModuleType
 
 import mmpretrain
@@ -37,24 +38,45 @@ def load_mmpretrain_tool(name: str) -> ModuleType:
     return module
 
 
+def add_tensorboard(cfg) -> None:
+    """Add MMEngine's ``TensorboardVisBackend`` to ``cfg.visualizer``
+    (event files next to ``scalars.json``, in ``vis_data/``)."""
+    visualizer = cfg.setdefault(
+        'visualizer', dict(type='UniversalVisualizer', vis_backends=[]))
+    backends = list(visualizer.get('vis_backends') or [])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+
+
 def run_mmpretrain_tool(name: str) -> None:
     """Run MMPretrain's ``tools/<name>.py`` main, with the same command line.
 
     The only changes: after MMPretrain merges the command-line arguments
     into the config, :func:`adapt_cfg_to_machine` adapts it; without CUDA,
     :func:`keep_freed_memory` tunes glibc's allocator first (CPU
-    distributed training, ``--amp`` without GPU).
+    distributed training, ``--amp`` without GPU). One flag of ours,
+    ``--tensorboard``, is taken off the command line before MMPretrain's
+    parser sees it and adds MMEngine's ``TensorboardVisBackend`` to the
+    visualizer (MMEngine's ``--cfg-options`` parser cannot express a list
+    of dicts, so that is the switch that needs no config edit).
 
     Args:
         name (str): Tool name, ``'train'`` or ``'test'``.
     """
     if not torch.cuda.is_available():
         keep_freed_memory()
+    tensorboard = '--tensorboard' in sys.argv
+    if tensorboard:
+        sys.argv.remove('--tensorboard')
     tool = load_mmpretrain_tool(name)
     stock_merge_args = tool.merge_args
 
     def merge_args(cfg, args):
-        return adapt_cfg_to_machine(stock_merge_args(cfg, args))
+        cfg = adapt_cfg_to_machine(stock_merge_args(cfg, args))
+        if tensorboard:
+            add_tensorboard(cfg)
+        return cfg
 
     tool.merge_args = merge_args
     tool.main()
