@@ -1,5 +1,9 @@
 """vpl_mm: Vision Pair Learning for MMPretrain.
 
+Implements B. Tong and X. Yu, "Vision Pair Learning: An Efficient Training
+Framework for Image Classification", arXiv:2112.00965 (2021): a CNN and a
+transformer trained together through a Pair Learning Module (eq. 1-7).
+
 Importing the package registers its components into MMPretrain's registries
 and lets ``torch.load`` read MMEngine checkpoints safely (torch >= 2.6).
 """

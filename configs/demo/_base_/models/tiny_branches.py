@@ -38,8 +38,9 @@ trans = dict(
         in_channels=96,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5),
-        # MMPretrain initialises this layer to zero, which leaves the tiny
-        # ViT's backbone almost no cross-entropy gradient early on
-        # (shared/notes/observations.md); a small random init avoids that.
+        # MMPretrain initialises this layer to zero, so at first the
+        # cross-entropy gives the ViT's backbone no gradient at all (its
+        # gradient flows through this layer's weights) while the contrastive
+        # term already steers it; a small random init avoids that.
         init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)),
 )
