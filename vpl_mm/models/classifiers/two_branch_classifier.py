@@ -153,7 +153,10 @@ class TwoBranchClassifier(BaseModel):
                      if isinstance(m, nn.Conv2d)), None)
         if size is None or conv is None:
             return
-        side = getattr(branch.backbone, 'img_size', None) or 32
+        # the size the backbone was built for (ViT, Swin), else 32 px
+        patch_embed = getattr(branch.backbone, 'patch_embed', None)
+        side = (getattr(branch.backbone, 'img_size', None)
+                or getattr(patch_embed, 'init_input_size', None) or 32)
         side = side[0] if isinstance(side, (tuple, list)) else side
         was_training = branch.training
         branch.eval()
@@ -161,6 +164,8 @@ class TwoBranchClassifier(BaseModel):
             with torch.no_grad():
                 feats = branch.extract_feat(
                     torch.zeros(1, conv.in_channels, side, side))
+        except Exception:  # a backbone that needs other inputs: no check
+            return
         finally:
             branch.train(was_training)
         feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
