@@ -36,7 +36,8 @@ def test_table_covers_the_open_choices():
                 'model.pair_head.kl_loss.temperature',
                 'model.pair_head.cl_loss.gather',
                 'model.trans.head.loss.type', 'param_scheduler[0].end',
-                'param_scheduler[1].eta_min', 'model.trans.backbone.drop_rate'):
+                'param_scheduler[1].eta_min',
+                'model.trans.backbone.drop_rate'):
         assert key in keys, key
     # the paper gives no tau, rho: the table must not claim them
     for key, _, source in ROWS:

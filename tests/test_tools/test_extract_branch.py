@@ -19,8 +19,9 @@ def test_extract_then_deploy(trained_pair, tmp_path):
     from vpl_mm.utils.atomic import current_umask
     mode = 0o666 & ~current_umask()
     work = osp.dirname(trained_pair[1])
+    ext = tmp_path / 'ext'
     for path in (trained_pair[1], osp.join(work, 'last_checkpoint'),
-                 tmp_path / 'ext' / 'trans.pth', tmp_path / 'ext' / 'trans.py'):
+                 ext / 'trans.pth', ext / 'trans.py'):
         assert os.stat(path).st_mode & 0o777 == mode, path
     out = python('tools/deploy.py',
                  'configs/deploy/classification_onnxruntime_dynamic.py',

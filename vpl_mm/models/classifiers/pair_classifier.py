@@ -56,15 +56,16 @@ class PairClassifier(TwoBranchClassifier):
                  teacher_checkpoint: Optional[str] = None,
                  nonfinite: str = 'stop',
                  **kwargs) -> None:
+        owner = type(self).__name__
         if teacher is not None and teacher not in BRANCHES:
-            raise ValueError(f'PairClassifier: `teacher` must be one of '
+            raise ValueError(f'{owner}: `teacher` must be one of '
                              f'{BRANCHES} or None, got {teacher!r}')
         if teacher is not None and not teacher_checkpoint:
             raise ValueError(
-                f'PairClassifier: teacher={teacher!r} needs '
+                f'{owner}: teacher={teacher!r} needs '
                 '`teacher_checkpoint`, the trained weights of that branch')
         if nonfinite not in NONFINITE:
-            raise ValueError(f'PairClassifier: `nonfinite` must be one of '
+            raise ValueError(f'{owner}: `nonfinite` must be one of '
                              f'{NONFINITE}, got {nonfinite!r}')
         super().__init__(**kwargs)
         fcs = {name: self._branch_fc(name) for name in BRANCHES}
@@ -74,13 +75,15 @@ class PairClassifier(TwoBranchClassifier):
             key, size = f'{name}_channels', fcs[name].in_features
             if pair_head.setdefault(key, size) != size:
                 raise ValueError(
-                    f'PairClassifier: pair_head.{key}={pair_head[key]} but '
+                    f'{owner}: pair_head.{key}='
+                    f'{pair_head[key]} but '
                     f'the {name} embedding has {size} channels')
         if teacher is not None:
             # distillation: the frozen teacher's prediction is the target
             if pair_head.setdefault('kl_target', teacher) != teacher:
                 raise ValueError(
-                    f'PairClassifier: teacher={teacher!r} but pair_head.'
+                    f'{owner}: teacher={teacher!r} but '
+                    'pair_head.'
                     f'kl_target={pair_head["kl_target"]!r}; the KL target '
                     'of distillation is the teacher\'s prediction')
         self.pair_head = MODELS.build(pair_head)
@@ -151,7 +154,8 @@ class PairClassifier(TwoBranchClassifier):
             it = MessageHub.get_current_instance().get_info('iter')
             where = '' if it is None else f' at iteration {it + 1}'
             values = ', '.join(f'{k}={terms[k].sum().item()}' for k in bad)
-            message = (f'PairClassifier: non-finite {", ".join(bad)}{where} '
+            message = (f'{type(self).__name__}: non-finite '
+                       f'{", ".join(bad)}{where} '
                        f'({values}).')
             if self.nonfinite == 'stop':
                 raise FloatingPointError(

@@ -15,13 +15,14 @@ BRANCHES = ('cnn', 'trans')
 _COMPILED = weakref.WeakKeyDictionary()
 
 
-def _logits_layer(name: str, classifier: nn.Module) -> str:
+def _logits_layer(owner: str, name: str, classifier: nn.Module) -> str:
     """Find the last linear layer of a classifier's head.
 
     Its input is the embedding ``h`` (the head's ``pre_logits``) and its
     output the logits ``z`` (paper, "Two Branches").
 
     Args:
+        owner (str): The pair model's class name, for error messages.
         name (str): The branch name, for error messages.
         classifier (nn.Module): A stock classifier (``ImageClassifier``).
 
@@ -32,7 +33,7 @@ def _logits_layer(name: str, classifier: nn.Module) -> str:
     if head is None or not hasattr(head, 'pre_logits') or not hasattr(
             classifier, 'extract_feat'):
         raise TypeError(
-            f'PairClassifier: branch `{name}` must be a classifier with '
+            f'{owner}: branch `{name}` must be a classifier with '
             '`extract_feat` and a head with `pre_logits` (e.g. '
             f'ImageClassifier), got {type(classifier).__name__}')
     linears = [(n, m) for n, m in head.named_modules()
@@ -40,7 +41,7 @@ def _logits_layer(name: str, classifier: nn.Module) -> str:
     num_classes = getattr(head, 'num_classes', None)
     if not linears or linears[-1][1].out_features != num_classes:
         raise TypeError(
-            f'PairClassifier: the head of branch `{name}` '
+            f'{owner}: the head of branch `{name}` '
             f'({type(head).__name__}) must end in a linear layer with '
             '`num_classes` outputs, whose input is the embedding.')
     return f'head.{linears[-1][0]}'
@@ -130,7 +131,7 @@ class TwoBranchClassifier(BaseModel):
         for name, containers in grad_checkpoint.items():
             self._checkpoint_children(name, containers)
         self._logits_layers = {
-            name: _logits_layer(name, getattr(self, name))
+            name: _logits_layer(owner, name, getattr(self, name))
             for name in BRANCHES
         }
         for name in BRANCHES:

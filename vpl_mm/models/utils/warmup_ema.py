@@ -23,6 +23,13 @@ class WarmupEMA(ExponentialMovingAverage):
     weights (``t = 0``). Use it through MMEngine's ``EMAHook``:
     ``dict(type='EMAHook', ema_type='WarmupEMA', momentum=1e-4)``.
 
+    MMEngine's ``MomentumAnnealingEMA`` is the same idea with another curve:
+    its decay is :math:`\min(1 - \text{momentum}, t / (\gamma + t))`,
+    i.e. :math:`p = 1` with :math:`\gamma = 100` by default; timm's (and
+    ours) rises as :math:`1 - (1 + t)^{-2/3}`, faster at first: 0.9 after
+    30 updates instead of 900. It cannot express the power :math:`p`, hence
+    this class.
+
     Args:
         model (nn.Module): The model to average.
         momentum (float): ``1 -`` the final decay (MMEngine's convention).
