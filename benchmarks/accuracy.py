@@ -357,10 +357,9 @@ def fmnist_run(args, method: str, seed: int, threads: int,
     work_dir = osp.join(osp.abspath(args.work_dir), f'{method}_s{seed}')
     options = [f'randomness.seed={seed}']
     if method == 'dis':
-        teacher = osp.join(osp.abspath(args.work_dir), f'solo_cnn_s{seed}',
-                           'last_checkpoint')
-        with open(teacher) as f:
-            options.append(f'model.teacher_checkpoint={f.read().strip()}')
+        teacher = last_checkpoint(
+            osp.join(osp.abspath(args.work_dir), f'solo_cnn_s{seed}'))
+        options.append(f'model.teacher_checkpoint={teacher}')
     if args.train_size:
         options.append(f'train_dataloader.dataset.indices={args.train_size}')
     done = osp.join(work_dir, 'train_done.json')
@@ -390,13 +389,19 @@ def fmnist_run(args, method: str, seed: int, threads: int,
     return records
 
 
+def last_checkpoint(work_dir: str) -> str:
+    """The work dir's last checkpoint, found in that dir (MMEngine writes an
+    absolute path, which a moved or renamed work dir would break)."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return osp.join(work_dir, osp.basename(f.read().strip()))
+
+
 def fmnist_test(args, config, work_dir, branches, options, threads) -> dict:
     """Top-1 of the final weights on the official test split (once)."""
     out = osp.join(work_dir, 'test_metrics.json')
     if not osp.isfile(out):
         import subprocess
-        with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            ckpt = f.read().strip()
+        ckpt = last_checkpoint(work_dir)
         root = osp.abspath(args.data_root)
         env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                    PYTHONPATH=os.pathsep.join(
