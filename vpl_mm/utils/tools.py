@@ -78,6 +78,10 @@ def run_mmpretrain_tool(name: str) -> None:
             add_tensorboard(cfg)
         return cfg
 
+    # Replaces the attribute that MMPretrain's tools/{train,test}.py main()
+    # calls between parsing and building the Runner: the one point where the
+    # config is final and nothing is built yet; a launcher that called main()
+    # could not reach the merged config (canary: test_upstream_contract).
     tool.merge_args = merge_args
     tool.main()
     # Tear the process group down, all ranks together, before the

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
+from mmengine.runner import IterBasedTrainLoop
 from mmpretrain.registry import HOOKS
 
 
@@ -68,8 +69,11 @@ class ReseedHook(Hook):
 
     def before_train_epoch(self, runner) -> None:
         loop = runner.train_loop
-        if not hasattr(loop, 'dataloader_iterator'):  # epoch-based
+        if not isinstance(loop, IterBasedTrainLoop):  # epoch-based
             self._reseed(runner, runner.epoch)
+        # Wraps mmengine/runner/loops.py IterBasedTrainLoop's
+        # `dataloader_iterator`, which its resume re-iterates to skip the
+        # batches seen (canary: tests/test_upstream_contract.py).
         elif not isinstance(loop.dataloader_iterator, _ReseedingIterator):
             # Called once, before the loop skips the batches already seen.
             loop.dataloader_iterator = _ReseedingIterator(

@@ -33,6 +33,10 @@ class SafeCheckpointHook(CheckpointHook):
         super().__init__(*args, backend_args=backend_args, **kwargs)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
+        # Mends mmengine/hooks/checkpoint_hook.py
+        # CheckpointHook._save_checkpoint_with_step, which deletes the oldest
+        # checkpoint before saving the new one (docs/upstream.md); canary:
+        # tests/test_upstream_contract.py.
         keep, self.max_keep_ckpts = self.max_keep_ckpts, -1
         stale = None
         if keep > 0 and (not self.keep_ckpt_ids

@@ -115,7 +115,8 @@ class StageSwitchHook(Hook):
                 f'StageSwitchHook: {unit} {step + 1}/{total}: stage '
                 f'"{name}" (eq. 7)')
         # A term that is off is not computed; drop its history so that the
-        # logger does not keep printing its last value.
+        # logger does not keep printing its last value (MMEngine's
+        # MessageHub.log_scalars dict; canary: tests/test_upstream_contract).
         for key, active in zip(LOSS_KEYS, STAGES[name]):
             if not active:
                 runner.message_hub.log_scalars.pop(f'train/{key}', None)

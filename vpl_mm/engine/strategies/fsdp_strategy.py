@@ -63,6 +63,9 @@ class PairFSDPStrategy(FSDPStrategy):
             **kwargs)
 
     def _init_state_dict_cfg(self, state_dict_cfg) -> None:
+        # Extends mmengine/_strategy/fsdp.py FSDPStrategy._init_state_dict_cfg
+        # (private): no CPU offload on CPU, where torch 2.14 aliases AdamW's
+        # two moments in the offloaded state (canary: test_upstream_contract).
         super()._init_state_dict_cfg(state_dict_cfg)
         if not torch.cuda.is_available():
             self.state_dict_config.offload_to_cpu = False
@@ -84,6 +87,9 @@ class PairFSDPStrategy(FSDPStrategy):
 
     def load_optim_state_dict(self, state_dict: dict) -> None:
         """Load an optimizer state saved by :meth:`optim_state_dict`."""
+        # Mirrors mmengine/_strategy/fsdp.py FSDPStrategy.load_optim_state_dict
+        # with the arguments by name: 0.10.7 passes torch 2.0's order
+        # (docs/upstream.md; canary: tests/test_upstream_contract.py).
         self.optim_wrapper.load_state_dict(
             FSDP.optim_state_dict_to_load(
                 model=self.model,

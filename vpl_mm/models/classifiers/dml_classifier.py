@@ -87,6 +87,8 @@ class DMLClassifier(TwoBranchClassifier):
             ValueError: with gradient accumulation (``accumulative_counts``),
                 which counts updates, and DML makes two per iteration.
         """
+        # MMEngine's OptimWrapper keeps the count private; no public getter
+        # (canary: tests/test_upstream_contract.py).
         if optim_wrapper._accumulative_counts != 1:
             raise ValueError(
                 'DMLClassifier updates each branch in turn, twice per '

@@ -274,6 +274,8 @@ class TwoBranchClassifier(BaseModel):
             dict[str, Tensor]: The head's outputs with the branch name as
             suffix: ``loss_cnn`` (and e.g. ``accuracy_top-1_cnn``).
         """
+        # mmpretrain/models/heads/cls_head.py ClsHead._get_loss (private;
+        # canary: tests/test_upstream_contract.py)
         head_losses = self.branch(name).head._get_loss(logits, data_samples)
         return {f'{key}_{name}': value for key, value in head_losses.items()}
 

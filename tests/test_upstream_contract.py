@@ -1,0 +1,135 @@
+"""Canaries on the MMEngine / MMPretrain / torch internals that vpl_mm
+overrides or relies on. After an upgrade these fail first, each naming what
+in vpl_mm to re-check; the last test shows that they can fail."""
+import inspect
+
+import pytest
+import torch
+
+
+def _signature(obj, name):
+    return list(inspect.signature(getattr(obj, name)).parameters)
+
+
+def checkpoint_hook():
+    from mmengine.hooks import CheckpointHook
+    assert _signature(CheckpointHook, '_save_checkpoint_with_step') == [
+        'self', 'runner', 'step', 'meta'
+    ]
+
+
+def iter_loop_iterator():
+    from mmengine.runner.loops import IterBasedTrainLoop
+    assert 'self.dataloader_iterator' in inspect.getsource(
+        IterBasedTrainLoop.__init__)
+    assert 'self.dataloader_iterator' in inspect.getsource(
+        IterBasedTrainLoop.run)
+
+
+def message_hub_scalars():
+    from mmengine.logging import MessageHub
+    assert isinstance(MessageHub.__dict__['log_scalars'], property)
+
+
+def fsdp_strategy():
+    from mmengine._strategy import FSDPStrategy
+    assert _signature(FSDPStrategy, '_init_state_dict_cfg') == [
+        'self', 'state_dict_cfg'
+    ]
+    assert _signature(FSDPStrategy, 'load_optim_state_dict') == [
+        'self', 'state_dict'
+    ]
+    assert 'optim_state_dict_to_load' in inspect.getsource(
+        FSDPStrategy.load_optim_state_dict)
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+    assert _signature(FSDP, 'optim_state_dict_to_load')[:3] == [
+        'model', 'optim', 'optim_state_dict'
+    ]
+
+
+def accumulative_counts():
+    from mmengine.optim import OptimWrapper
+    wrapper = OptimWrapper(
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.),
+        accumulative_counts=3)
+    assert wrapper._accumulative_counts == 3
+
+
+def cls_head_get_loss():
+    from mmpretrain.models.heads import ClsHead
+    assert _signature(ClsHead, '_get_loss')[:3] == [
+        'self', 'cls_score', 'data_samples'
+    ]
+
+
+def tool_merge_args():
+    from vpl_mm.utils.tools import load_mmpretrain_tool
+    for name in ('train', 'test'):
+        tool = load_mmpretrain_tool(name)
+        assert _signature(tool, 'merge_args') == ['cfg', 'args']
+        assert 'merge_args(cfg, args)' in inspect.getsource(tool.main)
+
+
+def collect_results_drops_none():
+    from mmengine.dist import collect_results_cpu
+    source = inspect.getsource(collect_results_cpu)
+    assert 'if i is not None' in source and 'ordered_results[:size]' in source
+
+
+def batchnorm_tracking():
+    bn = torch.nn.BatchNorm1d(2).train()
+    bn.track_running_stats = False
+    bn(torch.randn(4, 2))
+    assert int(bn.num_batches_tracked) == 0
+    assert torch.equal(bn.running_mean, torch.zeros(2))
+
+
+# (check, the upstream name, what in vpl_mm to re-check)
+CONTRACTS = [
+    (checkpoint_hook, 'mmengine CheckpointHook._save_checkpoint_with_step',
+     'vpl_mm/engine/hooks/safe_checkpoint_hook.py (delete-after-save order)'),
+    (iter_loop_iterator, 'mmengine IterBasedTrainLoop.dataloader_iterator',
+     'vpl_mm/engine/hooks/reseed_hook.py (per-iteration re-seeding)'),
+    (message_hub_scalars, 'mmengine MessageHub.log_scalars',
+     'vpl_mm/engine/hooks/stage_switch_hook.py (stale loss_cl/loss_kl)'),
+    (fsdp_strategy, 'mmengine FSDPStrategy internals, torch '
+     'FSDP.optim_state_dict_to_load', 'vpl_mm/engine/strategies/'
+     'fsdp_strategy.py (resume argument order, state-dict config)'),
+    (accumulative_counts, 'mmengine OptimWrapper._accumulative_counts',
+     'vpl_mm/models/classifiers/dml_classifier.py (refuses accumulation)'),
+    (cls_head_get_loss, 'mmpretrain ClsHead._get_loss',
+     'vpl_mm/models/classifiers/two_branch_classifier.py (branch_loss)'),
+    (tool_merge_args, "mmpretrain tools' merge_args(cfg, args)",
+     'vpl_mm/utils/tools.py (adapt_cfg_to_machine, --tensorboard)'),
+    (collect_results_drops_none, 'mmengine collect_results_cpu',
+     'vpl_mm/evaluation/metrics/real_accuracy.py (one result per image)'),
+    (batchnorm_tracking, 'torch _BatchNorm.track_running_stats',
+     'vpl_mm/models/classifiers/dml_classifier.py (frozen_norm_statistics)'),
+]
+
+
+def check(contract):
+    fn, upstream, recheck = contract
+    try:
+        fn()
+    except (AssertionError, AttributeError, KeyError, ImportError,
+            TypeError, ValueError) as e:
+        raise AssertionError(
+            f'upstream changed: {upstream} is not as vpl_mm expects '
+            f'({type(e).__name__}: {e}). Re-check {recheck}.') from e
+
+
+@pytest.mark.parametrize('contract', CONTRACTS,
+                         ids=[c[0].__name__ for c in CONTRACTS])
+def test_upstream_contract(contract):
+    check(contract)
+
+
+def test_a_missing_name_fails_with_what_to_recheck(monkeypatch):
+    from mmengine.hooks import CheckpointHook
+    monkeypatch.delattr(CheckpointHook, '_save_checkpoint_with_step')
+    with pytest.raises(AssertionError) as info:
+        check(CONTRACTS[0])
+    message = str(info.value)
+    assert 'CheckpointHook._save_checkpoint_with_step' in message
+    assert 'Re-check vpl_mm/engine/hooks/safe_checkpoint_hook.py' in message
