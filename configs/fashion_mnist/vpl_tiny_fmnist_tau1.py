@@ -1,7 +1,7 @@
 # The paper-literal contrastive term: dot-product similarity, tau = 1,
 # weight 1 (eq. 3-5, 7; the paper gives no tau: 1 is what the ImageNet
 # configs shipped first).
-_base_ = ['./vpl_tiny_fmnist.py']
+_base_ = ['./vpl_tiny_fmnist_nogate.py']
 
 model = dict(
     pair_head=dict(
