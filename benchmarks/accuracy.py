@@ -65,8 +65,9 @@ METHODS = {
     'vpl': (DEMO + 'vpl_tiny_digits.py', [], PAIR),
     'dml': (DEMO + 'dml_tiny_digits.py', [], PAIR),
     'dis': (DEMO + 'dis_tiny_digits.py', [], dict(trans='trans')),
-    'vpl_x0y0': (DEMO + 'vpl_tiny_digits.py',
-                 ['custom_hooks.0.x=0', 'custom_hooks.0.y=0'], PAIR),
+    'vpl_x0y0':
+    (DEMO + 'vpl_tiny_digits.py', ['custom_hooks.0.x=0',
+                                   'custom_hooks.0.y=0'], PAIR),
     'vpl_bi': (DEMO + 'vpl_tiny_digits.py',
                ['model.pair_head.restrict_grad=False'], PAIR),
     'vpl_paper': (DEMO + 'vpl_tiny_digits.py', [
@@ -110,8 +111,8 @@ FMNIST_CLAIMS = [
     ('no gate: transformer vs solo', 'vpl_nogate', 'trans', 'solo_trans',
      'trans'),
     ('no gate: CNN vs solo', 'vpl_nogate', 'cnn', 'solo_cnn', 'cnn'),
-    ('same-class negatives removed vs kept (transformer)', 'vpl_excl',
-     'trans', 'vpl_nogate', 'trans'),
+    ('same-class negatives removed vs kept (transformer)', 'vpl_excl', 'trans',
+     'vpl_nogate', 'trans'),
     ('same-class negatives removed vs kept (CNN)', 'vpl_excl', 'cnn',
      'vpl_nogate', 'cnn'),
 ]
@@ -127,47 +128,65 @@ DIRECTIONS = [
     ('x=y=20 > x=y=0 (CNN)', 'vpl', 'cnn', 'vpl_x0y0', 'cnn'),
     ('one-way > Bi (transformer)', 'vpl', 'trans', 'vpl_bi', 'trans'),
     ('one-way > Bi (CNN)', 'vpl', 'cnn', 'vpl_bi', 'cnn'),
-    ('demo PLM > paper-literal PLM (transformer)', 'vpl', 'trans',
-     'vpl_paper', 'trans'),
+    ('demo PLM > paper-literal PLM (transformer)', 'vpl', 'trans', 'vpl_paper',
+     'trans'),
 ]
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--suite', default='digits',
-                        choices=['digits', 'fashion_mnist'])
-    parser.add_argument('--splits', nargs='+', default=['val', 'test'],
-                        choices=['val', 'test'],
-                        help='fashion_mnist: what to report; the test split '
-                        'is for the final report only')
+    parser.add_argument(
+        '--suite', default='digits', choices=['digits', 'fashion_mnist'])
+    parser.add_argument(
+        '--splits',
+        nargs='+',
+        default=['val', 'test'],
+        choices=['val', 'test'],
+        help='fashion_mnist: what to report; the test split '
+        'is for the final report only')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--budgets', type=int, nargs='+', default=None,
-                        help='epoch budgets (each >= 2); digits: default 10 '
-                        '30; fashion_mnist: one, default the configs\' 10')
-    parser.add_argument('--methods', nargs='+', default=None,
-                        help='default: all of the suite')
-    parser.add_argument('--variants', nargs='*',
-                        default=['vpl_x0y0', 'vpl_paper', 'vpl_bi'],
-                        help='methods run at the longest budget only')
-    parser.add_argument('--jobs', type=int, default=1,
-                        help='runs at a time (threads are shared out)')
-    parser.add_argument('--train-size', type=int, default=None,
-                        help='use only the first N training images (smoke '
-                        'tests)')
-    parser.add_argument('--data-root', default=None,
-                        help='default: data/digits or data/fashion_mnist')
-    parser.add_argument('--work-dir', default=None,
-                        help='default: work_dirs/bench_<suite>')
-    parser.add_argument('--out', default=None,
-                        help='default: benchmarks/results/accuracy or '
-                        'benchmarks/results/fashion_mnist')
+    parser.add_argument(
+        '--budgets',
+        type=int,
+        nargs='+',
+        default=None,
+        help='epoch budgets (each >= 2); digits: default 10 '
+        '30; fashion_mnist: one, default the configs\' 10')
+    parser.add_argument(
+        '--methods', nargs='+', default=None, help='default: all of the suite')
+    parser.add_argument(
+        '--variants',
+        nargs='*',
+        default=['vpl_x0y0', 'vpl_paper', 'vpl_bi'],
+        help='methods run at the longest budget only')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        help='runs at a time (threads are shared out)')
+    parser.add_argument(
+        '--train-size',
+        type=int,
+        default=None,
+        help='use only the first N training images (smoke '
+        'tests)')
+    parser.add_argument(
+        '--data-root',
+        default=None,
+        help='default: data/digits or data/fashion_mnist')
+    parser.add_argument(
+        '--work-dir', default=None, help='default: work_dirs/bench_<suite>')
+    parser.add_argument(
+        '--out',
+        default=None,
+        help='default: benchmarks/results/accuracy or '
+        'benchmarks/results/fashion_mnist')
     args = parser.parse_args(argv)
     fmnist = args.suite == 'fashion_mnist'
-    args.data_root = args.data_root or (
-        'data/fashion_mnist' if fmnist else 'data/digits')
-    args.work_dir = args.work_dir or (
-        'work_dirs/bench_fashion_mnist' if fmnist else
-        'work_dirs/bench_accuracy')
+    args.data_root = args.data_root or ('data/fashion_mnist'
+                                        if fmnist else 'data/digits')
+    args.work_dir = args.work_dir or ('work_dirs/bench_fashion_mnist' if fmnist
+                                      else 'work_dirs/bench_accuracy')
     args.out = args.out or ('benchmarks/results/fashion_mnist'
                             if fmnist else 'benchmarks/results/accuracy')
     args.methods = args.methods or list(FMNIST_METHODS if fmnist else METHODS)
@@ -215,8 +234,8 @@ def run_one(args, method, budget, seed, threads):
     work_dir = run_dir(args, method, budget, seed)
     options = options + [f'randomness.seed={seed}']
     if method == 'dis':
-        teacher = osp.join(run_dir(args, 'solo_cnn', budget, seed),
-                           f'epoch_{budget}.pth')
+        teacher = osp.join(
+            run_dir(args, 'solo_cnn', budget, seed), f'epoch_{budget}.pth')
         options.append(f'model.teacher_checkpoint={teacher}')
     if args.train_size:
         options.append(f'train_dataloader.dataset.indices={args.train_size}')
@@ -245,8 +264,9 @@ def summarize(results, args):
         for budget, by_seed in sorted(by_budget.items()):
             cells = []
             for branch in ('cnn', 'trans'):
-                values = [c[branch][-1][1] for c in by_seed.values()
-                          if branch in c]
+                values = [
+                    c[branch][-1][1] for c in by_seed.values() if branch in c
+                ]
                 if values:
                     final[method, budget, branch] = values
                     m, s = mean_std(values)
@@ -288,14 +308,18 @@ def draw(results, budget, out):
             if not curves:
                 continue
             steps = [x for x, _ in curves[0]]
-            stats = [mean_std([c[i][1] for c in curves])
-                     for i in range(len(steps))]
+            stats = [
+                mean_std([c[i][1] for c in curves]) for i in range(len(steps))
+            ]
             label = f'{method} {branch}'
             lines[label] = [(x, m) for x, (m, _) in zip(steps, stats)]
             bands[label] = [s for _, s in stats]
-    return plot(lines, out, bands=bands,
-                title=f'digits val top-1, {budget} epochs, mean ± std over '
-                f'{len(next(iter(results.values()))[budget])} seeds')
+    return plot(
+        lines,
+        out,
+        bands=bands,
+        title=f'digits val top-1, {budget} epochs, mean ± std over '
+        f'{len(next(iter(results.values()))[budget])} seeds')
 
 
 def main(argv=None):
@@ -312,14 +336,24 @@ def main(argv=None):
     with ThreadPoolExecutor(args.jobs) as pool:
         for batch in (first, runs[len(first):]):  # DIS after its teachers
             for (method, budget, seed), curves in zip(
-                    batch,
-                    pool.map(lambda r: run_one(args, *r, threads), batch)):
+                    batch, pool.map(lambda r: run_one(args, *r, threads),
+                                    batch)):
                 results.setdefault(method, {}).setdefault(budget,
                                                           {})[seed] = curves
     with open(osp.join(args.out, 'runs.json'), 'w') as f:
-        json.dump({m: {str(b): {str(s): c for s, c in bs.items()}
-                       for b, bs in mb.items()}
-                   for m, mb in results.items()}, f, indent=1)
+        json.dump(
+            {
+                m: {
+                    str(b): {
+                        str(s): c
+                        for s, c in bs.items()
+                    }
+                    for b, bs in mb.items()
+                }
+                for m, mb in results.items()
+            },
+            f,
+            indent=1)
     summary = summarize(results, args)
     with open(osp.join(args.out, 'summary.md'), 'w') as f:
         f.write(summary)
@@ -328,7 +362,6 @@ def main(argv=None):
     print(summary)
     print(f'{len(runs)} runs, {time.time() - start:.0f} s; written to '
           f'{args.out}')
-
 
 
 def t_interval(diffs: Sequence[float],
@@ -369,10 +402,15 @@ def fmnist_run(args, method: str, seed: int, threads: int,
     done = osp.join(work_dir, 'train_done.json')
     if not osp.isfile(done):
         start = time.time()
-        train(f'{method} s{seed}', config, work_dir,
-              osp.abspath(args.data_root),
-              args.budgets[0] if args.budgets else None, options, threads,
-              resume=osp.isfile(osp.join(work_dir, 'last_checkpoint')))
+        train(
+            f'{method} s{seed}',
+            config,
+            work_dir,
+            osp.abspath(args.data_root),
+            args.budgets[0] if args.budgets else None,
+            options,
+            threads,
+            resume=osp.isfile(osp.join(work_dir, 'last_checkpoint')))
         with open(done, 'w') as f:
             json.dump(dict(wall_s=time.time() - start), f)
     with open(done) as f:
@@ -387,9 +425,12 @@ def fmnist_run(args, method: str, seed: int, threads: int,
             rec[f'{branch}_curve'] = curves[prefix]
         records.append(rec)
     if 'test' in args.splits:
-        records.append(dict(base, split='test',
-                            **fmnist_test(args, config, work_dir, branches,
-                                          options, threads)))
+        records.append(
+            dict(
+                base,
+                split='test',
+                **fmnist_test(args, config, work_dir, branches, options,
+                              threads)))
     return records
 
 
@@ -407,20 +448,26 @@ def fmnist_test(args, config, work_dir, branches, options, threads) -> dict:
         import subprocess
         ckpt = last_checkpoint(work_dir)
         root = osp.abspath(args.data_root)
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-                   PYTHONPATH=os.pathsep.join(
-                       p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS=str(threads),
+            PYTHONPATH=os.pathsep.join(
+                p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
         subprocess.run([
             sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
-            osp.join(work_dir, 'test'), '--out', out, '--out-item',
-            'metrics', '--cfg-options',
-            f'test_dataloader.dataset.data_root={root}', *options
-        ], cwd=ROOT, env=env, check=True, capture_output=True)
+            osp.join(work_dir, 'test'), '--out', out, '--out-item', 'metrics',
+            '--cfg-options', f'test_dataloader.dataset.data_root={root}',
+            *options
+        ],
+                       cwd=ROOT,
+                       env=env,
+                       check=True,
+                       capture_output=True)
     with open(out) as f:
         metrics = json.load(f)
     return {
-        f'{branch}_top1': metrics[(prefix + '/' if prefix else '') +
-                                  'accuracy/top1']
+        f'{branch}_top1':
+        metrics[(prefix + '/' if prefix else '') + 'accuracy/top1']
         for branch, prefix in branches.items()
     }
 
@@ -434,32 +481,38 @@ def fmnist_summary(records: List[dict], seeds: Sequence[int]) -> str:
     for split in ('val', 'test'):
         if not any(r['split'] == split for r in records):
             continue
-        name = ('val split (the last 5,000 training images)' if split ==
-                'val' else 'official test split (10,000 images)')
-        lines += [f'Top-1 (%) on the {name}, final epoch, mean ± std over '
-                  f'seeds {", ".join(map(str, seeds))}.', '',
-                  '| method | CNN | transformer | wall (s) |',
-                  '|---|---|---|---|']
+        name = ('val split (the last 5,000 training images)'
+                if split == 'val' else 'official test split (10,000 images)')
+        lines += [
+            f'Top-1 (%) on the {name}, final epoch, mean ± std over '
+            f'seeds {", ".join(map(str, seeds))}.', '',
+            '| method | CNN | transformer | wall (s) |', '|---|---|---|---|'
+        ]
         for method in methods:
-            rows = [by[method, split, s] for s in seeds
-                    if (method, split, s) in by]
+            rows = [
+                by[method, split, s] for s in seeds if (method, split, s) in by
+            ]
             if not rows:
                 continue
             cells = []
             for branch in ('cnn', 'trans'):
-                values = [r[f'{branch}_top1'] for r in rows
-                          if f'{branch}_top1' in r]
+                values = [
+                    r[f'{branch}_top1'] for r in rows if f'{branch}_top1' in r
+                ]
                 m, sd = mean_std(values) if values else (None, None)
                 cells.append('—' if m is None else f'{m:.2f} ± {sd:.2f}')
             wall = statistics.mean(r['wall_s'] for r in rows)
             lines.append(f'| {method} | {" | ".join(cells)} | {wall:.0f} |')
-        lines += ['', f'Paired differences a − b ({split}), per seed, mean '
-                  'and 95 % t interval; seeds where a > b / = / <.', '',
-                  '| claim | a − b | 95 % interval | per seed | > / = / < |',
-                  '|---|---|---|---|---|']
+        lines += [
+            '', f'Paired differences a − b ({split}), per seed, mean '
+            'and 95 % t interval; seeds where a > b / = / <.', '',
+            '| claim | a − b | 95 % interval | per seed | > / = / < |',
+            '|---|---|---|---|---|'
+        ]
         for claim, ma, ba, mb, bb in FMNIST_CLAIMS:
-            pairs = [(by[ma, split, s][f'{ba}_top1'],
-                      by[mb, split, s][f'{bb}_top1']) for s in seeds
+            pairs = [(by[ma, split, s][f'{ba}_top1'], by[mb, split,
+                                                         s][f'{bb}_top1'])
+                     for s in seeds
                      if (ma, split, s) in by and (mb, split, s) in by]
             if not pairs:
                 continue
@@ -482,19 +535,24 @@ def fmnist_curves(records: List[dict], out: str) -> str:
     methods = list(dict.fromkeys(r['method'] for r in records))
     for method in methods:
         for branch in ('cnn', 'trans'):
-            curves = [r[f'{branch}_curve'] for r in records
-                      if r['method'] == method and r['split'] == 'val'
-                      and f'{branch}_curve' in r]
+            curves = [
+                r[f'{branch}_curve'] for r in records if r['method'] == method
+                and r['split'] == 'val' and f'{branch}_curve' in r
+            ]
             if not curves:
                 continue
             steps = [x for x, _ in curves[0]]
-            stats = [mean_std([c[i][1] for c in curves])
-                     for i in range(len(steps))]
+            stats = [
+                mean_std([c[i][1] for c in curves]) for i in range(len(steps))
+            ]
             label = f'{method} {branch}'
             lines[label] = [(x, m) for x, (m, _) in zip(steps, stats)]
             bands[label] = [sd for _, sd in stats]
-    return plot(lines, out, bands=bands,
-                title='Fashion-MNIST val top-1, mean ± std over seeds')
+    return plot(
+        lines,
+        out,
+        bands=bands,
+        title='Fashion-MNIST val top-1, mean ± std over seeds')
 
 
 def run_fashion_mnist(args) -> List[dict]:
@@ -512,15 +570,17 @@ def run_fashion_mnist(args) -> List[dict]:
     known = {}
     if osp.isfile(path):
         with open(path) as f:
-            known = {(r['method'], r['seed'], r['split']): r
-                     for r in json.load(f)}
+            known = {
+                (r['method'], r['seed'], r['split']): r
+                for r in json.load(f)
+            }
     lock, start = threading.Lock(), time.time()
 
     def run(r):
         recs = fmnist_run(args, *r, threads, known)
         with lock:  # every finished run is on disk at once
-            known.update(((x['method'], x['seed'], x['split']), x)
-                         for x in recs)
+            known.update(
+                ((x['method'], x['seed'], x['split']), x) for x in recs)
             with open(path + '.tmp', 'w') as f:
                 json.dump(list(known.values()), f, indent=1)
             os.replace(path + '.tmp', path)

@@ -38,9 +38,9 @@ from mmengine.registry import DefaultScope
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import vpl_mm  # noqa: E402,F401
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
-from mmpretrain.structures import DataSample  # noqa: E402
+
+import vpl_mm  # noqa: E402,F401
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
           'immunohistochemistry', 'retina', 'camera')
@@ -51,12 +51,15 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--steps', type=int, default=10)
-    parser.add_argument('--batch', type=int, default=8,
-                        help='images in the fixed batch')
-    parser.add_argument('--source', choices=['photos', 'dataset'],
-                        default='photos')
-    parser.add_argument('--stage', choices=['cl', 'both', 'kl'],
-                        default='both', help="eq. 7's stage to audit")
+    parser.add_argument(
+        '--batch', type=int, default=8, help='images in the fixed batch')
+    parser.add_argument(
+        '--source', choices=['photos', 'dataset'], default='photos')
+    parser.add_argument(
+        '--stage',
+        choices=['cl', 'both', 'kl'],
+        default='both',
+        help="eq. 7's stage to audit")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='write the measurements as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -87,8 +90,10 @@ def photo_batch(cfg, n: int):
         img = getattr(skimage.data, name)()
         if img.ndim == 2:
             img = np.stack([img] * 3, -1)
-        out = pipeline(dict(img=np.ascontiguousarray(img[..., ::-1]),
-                            gt_label=i % classes))  # BGR, as OpenCV loads
+        out = pipeline(
+            dict(
+                img=np.ascontiguousarray(img[..., ::-1]),
+                gt_label=i % classes))  # BGR, as OpenCV loads
         samples.append(out)
     return samples
 
@@ -104,10 +109,10 @@ def dataset_batch(cfg, n: int):
 
 
 def grad_norm(term: torch.Tensor, params) -> float:
-    grads = torch.autograd.grad(term, params, retain_graph=True,
-                                allow_unused=True)
-    return math.sqrt(sum(float(g.pow(2).sum()) for g in grads
-                         if g is not None))
+    grads = torch.autograd.grad(
+        term, params, retain_graph=True, allow_unused=True)
+    return math.sqrt(
+        sum(float(g.pow(2).sum()) for g in grads if g is not None))
 
 
 def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
@@ -129,11 +134,17 @@ def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
     model.pair_head.use_cl = stage in ('cl', 'both')
     model.pair_head.use_kl = stage in ('kl', 'both')
     data = model.data_preprocessor(
-        dict(inputs=[b['inputs'] for b in batch],
-             data_samples=[b['data_samples'] for b in batch]), True)
+        dict(
+            inputs=[b['inputs'] for b in batch],
+            data_samples=[b['data_samples'] for b in batch]), True)
     inputs, samples = data['inputs'], data['data_samples']
-    backbones = {name: [p for p in model.branch(name).backbone.parameters()
-                        if p.requires_grad] for name in BRANCHES}
+    backbones = {
+        name: [
+            p for p in model.branch(name).backbone.parameters()
+            if p.requires_grad
+        ]
+        for name in BRANCHES
+    }
 
     captured = {}
     embed = model.embed
@@ -152,11 +163,15 @@ def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
         for key, value in terms.items():
             record['terms'][key] = dict(
                 value=value.item(),
-                **{f'grad_{name}': grad_norm(value, params)
-                   for name, params in backbones.items()})
+                **{
+                    f'grad_{name}': grad_norm(value, params)
+                    for name, params in backbones.items()
+                })
         h = dict(captured)
-        norms = {f'h_{name}': float(h[name].norm(dim=1).mean())
-                 for name in BRANCHES}
+        norms = {
+            f'h_{name}': float(h[name].norm(dim=1).mean())
+            for name in BRANCHES
+        }
         if model.pair_head.proj is not None:
             with torch.no_grad():
                 side = model.pair_head.proj_side
@@ -211,15 +226,22 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    batch = (photo_batch(cfg, args.batch) if args.source == 'photos' else
-             dataset_batch(cfg, args.batch))
+    batch = (
+        photo_batch(cfg, args.batch)
+        if args.source == 'photos' else dataset_batch(cfg, args.batch))
     records = audit(cfg, args.steps, batch, args.stage, args.seed)
     print(table(records))
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(dict(config=args.config, source=args.source,
-                           stage=args.stage, batch=args.batch,
-                           records=records), f, indent=1)
+            json.dump(
+                dict(
+                    config=args.config,
+                    source=args.source,
+                    stage=args.stage,
+                    batch=args.batch,
+                    records=records),
+                f,
+                indent=1)
     return records
 
 

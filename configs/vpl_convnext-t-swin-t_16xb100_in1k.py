@@ -11,17 +11,23 @@ model = dict(
         type='ImageClassifier',
         backbone=dict(type='ConvNeXt', arch='tiny', drop_path_rate=0.1),
         head=dict(
-            type='LinearClsHead', num_classes=1000, in_channels=768,
+            type='LinearClsHead',
+            num_classes=1000,
+            in_channels=768,
             topk=(1, 5))),
     trans=dict(
         _delete_=True,
         type='ImageClassifier',
         backbone=dict(
-            type='SwinTransformer', arch='tiny', img_size=224,
+            type='SwinTransformer',
+            arch='tiny',
+            img_size=224,
             drop_path_rate=0.2),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(
-            type='LinearClsHead', num_classes=1000, in_channels=768,
+            type='LinearClsHead',
+            num_classes=1000,
+            in_channels=768,
             topk=(1, 5))))
 # Both embeddings are 768-d, so PairLearningHead adds no projection (it reads
 # the sizes from the heads' last linear layers and projects when they differ).

@@ -13,7 +13,7 @@ strategy = dict(
             type='torch.distributed.fsdp.wrap.size_based_auto_wrap_policy',
             min_num_params=int(1e7))))
 # No EMA: MMEngine's EMA copies the whole model on every rank, which FSDP's
-# sharding is there to avoid (DualEMAHook refuses an FSDP model).
+# sharding is there to avoid (SafeEMAHook refuses an FSDP model).
 custom_hooks = [
     dict(type='StageSwitchHook', x=20, y=20),
     dict(type='ReseedHook'),

@@ -20,16 +20,7 @@ optim_wrapper = dict(
         }))
 
 # eq. 7: first 20% of epochs CL only, last 20% KL only
-custom_hooks = [
-    dict(type='StageSwitchHook', x=20, y=20),
-    dict(
-        type='DualEMAHook',
-        ema_type='WarmupEMA',
-        momentum=1e-4,
-        eval_raw=False,  # True: also validate the raw weights
-        priority=49),
-    dict(type='ReseedHook'),
-]
+custom_hooks = [dict(type='StageSwitchHook', x=20, y=20), *_base_.vpl_hooks]
 
 # top-1/top-5 of both branches in one pass
 val_evaluator = dict(

@@ -77,7 +77,10 @@ def trained_pair(digits_root, tmp_path_factory):
         osp.join(ROOT, 'tools/train.py'),
         str(config), '--work-dir',
         str(work)
-    ], env=env, capture_output=True, text=True)
+    ],
+                          env=env,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return str(config), str(work / 'epoch_2.pth')
 

@@ -33,12 +33,10 @@ def message_hub_scalars():
 
 def fsdp_strategy():
     from mmengine._strategy import FSDPStrategy
-    assert _signature(FSDPStrategy, '_init_state_dict_cfg') == [
-        'self', 'state_dict_cfg'
-    ]
-    assert _signature(FSDPStrategy, 'load_optim_state_dict') == [
-        'self', 'state_dict'
-    ]
+    assert _signature(FSDPStrategy,
+                      '_init_state_dict_cfg') == ['self', 'state_dict_cfg']
+    assert _signature(FSDPStrategy,
+                      'load_optim_state_dict') == ['self', 'state_dict']
     assert 'optim_state_dict_to_load' in inspect.getsource(
         FSDPStrategy.load_optim_state_dict)
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
@@ -57,9 +55,8 @@ def accumulative_counts():
 
 def cls_head_get_loss():
     from mmpretrain.models.heads import ClsHead
-    assert _signature(ClsHead, '_get_loss')[:3] == [
-        'self', 'cls_score', 'data_samples'
-    ]
+    assert _signature(
+        ClsHead, '_get_loss')[:3] == ['self', 'cls_score', 'data_samples']
 
 
 def tool_merge_args():
@@ -84,6 +81,22 @@ def batchnorm_tracking():
     assert torch.equal(bn.running_mean, torch.zeros(2))
 
 
+def ema_hook_on_origin():
+    from mmpretrain.engine.hooks import EMAHook
+    assert 'evaluate_on_origin' in _signature(EMAHook, '__init__')
+    source = inspect.getsource(EMAHook.after_val_epoch)
+    assert 'val_loop.run_iter' in source and '_origin' in source
+
+
+def optim_context_before_parse_losses():
+    from mmengine.model import BaseModel, MMDistributedDataParallel
+    for model in (BaseModel, MMDistributedDataParallel):
+        source = inspect.getsource(model.train_step)
+        assert 'optim_wrapper.optim_context(self)' in source
+        assert source.index('optim_wrapper.optim_context(self)') < (
+            source.rindex('.parse_losses(losses)'))
+
+
 # (check, the upstream name, what in vpl_mm to re-check)
 CONTRACTS = [
     (checkpoint_hook, 'mmengine CheckpointHook._save_checkpoint_with_step',
@@ -105,6 +118,12 @@ CONTRACTS = [
      'vpl_mm/evaluation/metrics/real_accuracy.py (one result per image)'),
     (batchnorm_tracking, 'torch _BatchNorm.track_running_stats',
      'vpl_mm/models/classifiers/dml_classifier.py (frozen_norm_statistics)'),
+    (ema_hook_on_origin, 'mmpretrain EMAHook(evaluate_on_origin)',
+     'vpl_mm/engine/hooks/safe_ema_hook.py (raw weights via the val loop)'),
+    (optim_context_before_parse_losses,
+     'mmengine BaseModel/MMDistributedDataParallel.train_step',
+     'vpl_mm/engine/optimizers/nonfinite_optim_wrapper.py (the policy '
+     'reaches the model in optim_context)'),
 ]
 
 
@@ -112,15 +131,15 @@ def check(contract):
     fn, upstream, recheck = contract
     try:
         fn()
-    except (AssertionError, AttributeError, KeyError, ImportError,
-            TypeError, ValueError) as e:
+    except (AssertionError, AttributeError, KeyError, ImportError, TypeError,
+            ValueError) as e:
         raise AssertionError(
             f'upstream changed: {upstream} is not as vpl_mm expects '
             f'({type(e).__name__}: {e}). Re-check {recheck}.') from e
 
 
-@pytest.mark.parametrize('contract', CONTRACTS,
-                         ids=[c[0].__name__ for c in CONTRACTS])
+@pytest.mark.parametrize(
+    'contract', CONTRACTS, ids=[c[0].__name__ for c in CONTRACTS])
 def test_upstream_contract(contract):
     check(contract)
 

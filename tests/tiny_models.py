@@ -12,8 +12,7 @@ TINY_TRANS = dict(
     backbone=dict(
         type='VisionTransformer',
         arch=dict(
-            embed_dims=32, num_layers=2, num_heads=2,
-            feedforward_channels=64),
+            embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
         img_size=32,
         patch_size=8),
     head=dict(

@@ -25,19 +25,30 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint of that branch')
     parser.add_argument('--work-dir', required=True, help='output folder')
     parser.add_argument('--img', help='example image (default: random)')
-    parser.add_argument('--img-size', type=int, default=224,
-                        help='side of the random example image')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        default=224,
+        help='side of the random example image')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--atol', type=float, default=1e-4,
-                        help='largest accepted |onnxruntime - PyTorch|')
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=1e-4,
+        help='largest accepted |onnxruntime - PyTorch|')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    result = deploy_onnx(args.deploy_cfg, args.model_cfg, args.checkpoint,
-                         args.work_dir, img=args.img, img_size=args.img_size,
-                         device=args.device)
+    result = deploy_onnx(
+        args.deploy_cfg,
+        args.model_cfg,
+        args.checkpoint,
+        args.work_dir,
+        img=args.img,
+        img_size=args.img_size,
+        device=args.device)
     print(f"onnx: {result['onnx']}")
     print(f"max |onnxruntime - pytorch| = {result['max_diff']:.3g} "
           f"(batch sizes {result['batches']})")

@@ -22,20 +22,25 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='the pair\'s config file')
     parser.add_argument('checkpoint', help='a checkpoint of that pair')
-    parser.add_argument('--branch', required=True,
-                        help='the branch to export: cnn or trans')
+    parser.add_argument(
+        '--branch', required=True, help='the branch to export: cnn or trans')
     parser.add_argument('--out-dir', required=True, help='output folder')
-    parser.add_argument('--no-ema', action='store_true',
-                        help='export the raw weights, not the EMA ones')
+    parser.add_argument(
+        '--no-ema',
+        action='store_true',
+        help='export the raw weights, not the EMA ones')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
-        cfg_path, ckpt_path = extract_branch(args.config, args.checkpoint,
-                                             args.branch, args.out_dir,
-                                             use_ema=not args.no_ema)
+        cfg_path, ckpt_path = extract_branch(
+            args.config,
+            args.checkpoint,
+            args.branch,
+            args.out_dir,
+            use_ema=not args.no_ema)
     except ExtractError as e:
         sys.exit(f'extract_branch: {e}')
     print(f'wrote {cfg_path} and {ckpt_path}')

@@ -39,13 +39,20 @@ METRIC = re.compile(r'((?:\w+/)?accuracy/top1):\s*([\d.]+)')
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--epochs', type=int, default=None,
-                        help='epochs per run (default: the configs\' 30)')
-    parser.add_argument('--work-dir', default='work_dirs/demo',
-                        help='where logs and checkpoints go')
-    parser.add_argument('--data-root', default='data/digits',
-                        help='where the digits dataset is (written if '
-                        'missing)')
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        default=None,
+        help='epochs per run (default: the configs\' 30)')
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/demo',
+        help='where logs and checkpoints go')
+    parser.add_argument(
+        '--data-root',
+        default='data/digits',
+        help='where the digits dataset is (written if '
+        'missing)')
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 2:
         parser.error('--epochs must be >= 2 (one warm-up epoch, then the '
@@ -64,7 +71,8 @@ def ensure_data(data_root: str) -> None:
         sys.executable,
         osp.join(ROOT, 'tools/dataset_converters/prepare_digits.py'),
         '--out-dir', data_root
-    ], check=True)
+    ],
+                   check=True)
 
 
 def train(name: str,
@@ -92,8 +100,9 @@ def train(name: str,
     Returns:
         dict: The top-1 metrics of the last validation.
     """
-    options = [f'{loader}.dataset.data_root={data_root}'
-               for loader in DATALOADERS] + list(options)
+    options = [
+        f'{loader}.dataset.data_root={data_root}' for loader in DATALOADERS
+    ] + list(options)
     if epochs is not None:
         options += [
             f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.end={epochs}'
@@ -122,15 +131,18 @@ def train(name: str,
         for line in proc.stdout:
             tail.append(line)
             if 'StageSwitchHook: ' in line:
-                print(f'  [{name}] {line.split("StageSwitchHook: ")[-1]}',
-                      end='', flush=True)
+                print(
+                    f'  [{name}] {line.split("StageSwitchHook: ")[-1]}',
+                    end='',
+                    flush=True)
             match = VAL_LINE.search(line)
             if match:
-                metrics = dict(
-                    (k, float(v)) for k, v in METRIC.findall(line))
+                metrics = dict((k, float(v)) for k, v in METRIC.findall(line))
                 shown = '  '.join(f'{k} {v:6.2f}' for k, v in metrics.items())
-                print(f'  [{name}] epoch {match.group(1):>3}  {shown}  '
-                      f'({time.time() - start:5.0f} s)', flush=True)
+                print(
+                    f'  [{name}] epoch {match.group(1):>3}  {shown}  '
+                    f'({time.time() - start:5.0f} s)',
+                    flush=True)
     if proc.returncode != 0:
         sys.stdout.write(''.join(tail))
         raise SystemExit(f'{name}: training failed (exit {proc.returncode});'
@@ -147,9 +159,9 @@ def main(argv=None):
     start = time.time()
     for i, (name, config, keys) in enumerate(RUNS, 1):
         print(f'[{i}/{len(RUNS)}] training {name}: {config}', flush=True)
-        metrics = train(name, config,
-                        osp.join(work_dir, name.replace(' ', '_')), data_root,
-                        args.epochs)
+        metrics = train(name, config, osp.join(work_dir,
+                                               name.replace(' ', '_')),
+                        data_root, args.epochs)
         results[name] = {branch: metrics[key] for branch, key in keys.items()}
     print(f'\nTop-1 (%) on the digits val split (360 real images), last '
           f'epoch; {time.time() - start:.0f} s in all')
@@ -157,6 +169,7 @@ def main(argv=None):
     for branch in ('cnn', 'trans'):
         pair, solo = results['pair'][branch], results[f'solo {branch}'][branch]
         print(f'{branch:<8}{solo:>8.2f}{pair:>10.2f}{pair - solo:>+9.2f}')
+
 
 if __name__ == '__main__':
     main()

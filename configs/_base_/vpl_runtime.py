@@ -1,8 +1,10 @@
 # Runtime shared by the paper's experiments: MMPretrain's default runtime,
 # vpl_mm registered, crash-safe checkpoints, exact resume, and an EMA of the
 # weights whose decay warms up with the iteration (evaluated by default:
-# DualEMAHook, an MMEngine EMAHook, swaps the EMA weights in for validation
-# and saving; eval_raw=True validates the raw weights too).
+# SafeEMAHook, MMPretrain's EMAHook, swaps the EMA weights in for validation
+# and saving; evaluate_on_origin=True validates the raw weights too).
+# Children add their own hooks to the shared list:
+#   custom_hooks = [dict(type='StageSwitchHook', x=0, y=0), *_base_.vpl_hooks]
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(imports=['vpl_mm'], allow_failed_imports=False)
 
@@ -12,13 +14,14 @@ default_hooks = dict(
         interval=1,
         max_keep_ckpts=3,
         save_last=True))
-custom_hooks = [
+vpl_hooks = [
     dict(
-        type='DualEMAHook',
+        type='SafeEMAHook',
         ema_type='WarmupEMA',
         momentum=1e-4,
-        eval_raw=False,  # True: also validate the raw weights
+        evaluate_on_origin=False,  # True: also validate the raw weights
         priority=49),
     dict(type='ReseedHook'),
 ]
+custom_hooks = vpl_hooks
 randomness = dict(seed=0, deterministic=False)

@@ -1,12 +1,3 @@
 # Table 8: multi-stage proportions x = y = 40 (the headline uses 20)
 _base_ = ['../vpl_r50_vitb_in1k.py']
-custom_hooks = [
-    dict(type='StageSwitchHook', x=40, y=40),
-    dict(
-        type='DualEMAHook',
-        ema_type='WarmupEMA',
-        momentum=1e-4,
-        eval_raw=False,  # True: also validate the raw weights
-        priority=49),
-    dict(type='ReseedHook'),
-]
+custom_hooks = [dict(type='StageSwitchHook', x=40, y=40), *_base_.vpl_hooks]

@@ -9,8 +9,7 @@ _base_ = [
 ]
 optim_wrapper = dict(
     optimizer=dict(lr=2e-3),
-    paramwise_cfg=dict(
-        custom_keys={
-            '.pos_embed': dict(decay_mult=0.0),
-            '.cls_token': dict(decay_mult=0.0),
-        }))
+    paramwise_cfg=dict(custom_keys={
+        '.pos_embed': dict(decay_mult=0.0),
+        '.cls_token': dict(decay_mult=0.0),
+    }))

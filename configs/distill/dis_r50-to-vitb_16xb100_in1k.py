@@ -10,13 +10,4 @@ model = dict(
     teacher='cnn',
     teacher_checkpoint='work_dirs/solo_r50_16xb100_in1k/epoch_300.pth',
     pair_head=dict(restrict_grad=False))
-custom_hooks = [
-    dict(type='StageSwitchHook', x=0, y=0),
-    dict(
-        type='DualEMAHook',
-        ema_type='WarmupEMA',
-        momentum=1e-4,
-        eval_raw=False,  # True: also validate the raw weights
-        priority=49),
-    dict(type='ReseedHook'),
-]
+custom_hooks = [dict(type='StageSwitchHook', x=0, y=0), *_base_.vpl_hooks]

@@ -13,12 +13,4 @@ model = dict(
 # branch is wrapped on its own.
 model_wrapper_cfg = dict(
     type='MMSeparateDistributedDataParallel', broadcast_buffers=False)
-custom_hooks = [
-    dict(
-        type='DualEMAHook',
-        ema_type='WarmupEMA',
-        momentum=1e-4,
-        eval_raw=False,  # True: also validate the raw weights
-        priority=49),
-    dict(type='ReseedHook'),
-]
+custom_hooks = _base_.vpl_hooks

@@ -1,9 +1,8 @@
 # Table 5, CIFAR10: fine-tune the ImageNet-trained pair (see _base_/).
-_base_ = ['./_base_/vpl_r50-vitb_ft.py', './_base_/cifar_224.py']
+_base_ = ['./_base_/vpl_r50-vitb_ft.py']
 data_preprocessor = dict(num_classes=10)
 model = dict(
-    cnn=dict(head=dict(num_classes=10)),
-    trans=dict(head=dict(num_classes=10)))
+    cnn=dict(head=dict(num_classes=10)), trans=dict(head=dict(num_classes=10)))
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,

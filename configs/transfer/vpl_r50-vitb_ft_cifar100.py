@@ -1,5 +1,5 @@
 # Table 5, CIFAR100: fine-tune the ImageNet-trained pair (see _base_/).
-_base_ = ['./_base_/vpl_r50-vitb_ft.py', './_base_/cifar_224.py']
+_base_ = ['./_base_/vpl_r50-vitb_ft.py']
 data_preprocessor = dict(num_classes=100)
 model = dict(
     cnn=dict(head=dict(num_classes=100)),

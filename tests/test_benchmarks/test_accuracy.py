@@ -2,9 +2,8 @@ import json
 import statistics
 from types import SimpleNamespace
 
-import pytest
-
 import accuracy
+import pytest
 from _utils import python
 
 PNG = b'\x89PNG\r\n\x1a\n'
@@ -30,8 +29,10 @@ def test_summary_by_hand():
 
 
 def test_plan_runs_variants_at_the_longest_budget_dis_last():
-    args = accuracy.parse_args(['--seeds', '0', '1', '--budgets', '3', '5',
-                                '--methods', 'dis', 'solo_cnn', 'vpl_x0y0'])
+    args = accuracy.parse_args([
+        '--seeds', '0', '1', '--budgets', '3', '5', '--methods', 'dis',
+        'solo_cnn', 'vpl_x0y0'
+    ])
     runs = accuracy.plan(args)
     assert runs[-4:] == [('dis', b, s) for b in (3, 5) for s in (0, 1)]
     assert [r for r in runs if r[0] == 'vpl_x0y0'] == [('vpl_x0y0', 5, 0),
@@ -45,9 +46,10 @@ def test_plan_runs_variants_at_the_longest_budget_dis_last():
 def test_runs_on_a_tiny_setting(digits_root, tmp_path):
     out = tmp_path / 'out'
     log = python('benchmarks/accuracy.py', '--seeds', '0', '--budgets', '2',
-                 '--methods', 'solo_cnn', 'vpl', 'dis', '--variants',
-                 '--train-size', '64', '--data-root', str(digits_root),
-                 '--work-dir', str(tmp_path / 'work'), '--out', str(out))
+                 '--methods', 'solo_cnn', 'vpl', 'dis',
+                 '--variants', '--train-size', '64', '--data-root',
+                 str(digits_root), '--work-dir', str(tmp_path / 'work'),
+                 '--out', str(out))
     assert '3 runs' in log
     runs = json.loads((out / 'runs.json').read_text())
     assert sorted(runs) == ['dis', 'solo_cnn', 'vpl']
@@ -60,10 +62,10 @@ def test_runs_on_a_tiny_setting(digits_root, tmp_path):
     with open(out / 'curves_2e.png', 'rb') as f:
         assert f.read(8) == PNG
     # finished runs are reused
-    again = python('benchmarks/accuracy.py', '--seeds', '0', '--budgets',
-                   '2', '--methods', 'solo_cnn', '--variants',
-                   '--train-size', '64', '--data-root', str(digits_root),
-                   '--work-dir', str(tmp_path / 'work'), '--out', str(out))
+    again = python('benchmarks/accuracy.py', '--seeds', '0', '--budgets', '2',
+                   '--methods', 'solo_cnn', '--variants', '--train-size', '64',
+                   '--data-root', str(digits_root), '--work-dir',
+                   str(tmp_path / 'work'), '--out', str(out))
     assert 'epoch   1' not in again
 
 
@@ -77,11 +79,17 @@ def test_t_interval_by_hand():
 
 def test_fashion_mnist_summary_by_hand():
     records = [
-        dict(method='solo_trans', seed=s, split='val', wall_s=10.,
-             trans_top1=t) for s, t in ((0, 80.), (1, 84.), (2, 82.))
+        dict(
+            method='solo_trans', seed=s, split='val', wall_s=10., trans_top1=t)
+        for s, t in ((0, 80.), (1, 84.), (2, 82.))
     ] + [
-        dict(method='vpl', seed=s, split='val', wall_s=20., cnn_top1=90.,
-             trans_top1=t) for s, t in ((0, 81.), (1, 86.), (2, 88.))
+        dict(
+            method='vpl',
+            seed=s,
+            split='val',
+            wall_s=20.,
+            cnn_top1=90.,
+            trans_top1=t) for s, t in ((0, 81.), (1, 86.), (2, 88.))
     ]
     text = accuracy.fmnist_summary(records, [0, 1, 2])
     assert '| vpl | 90.00 ± 0.00 | 85.00 ± 3.61 | 20 |' in text
@@ -103,10 +111,11 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
     log = python(*argv)
     assert '2 runs' in log
     records = json.loads((out / 'runs.json').read_text())
-    assert sorted((r['method'], r['split']) for r in records) == [
-        ('dis', 'test'), ('dis', 'val'), ('solo_cnn', 'test'),
-        ('solo_cnn', 'val')
-    ]
+    assert sorted(
+        (r['method'], r['split']) for r in records) == [('dis', 'test'),
+                                                        ('dis', 'val'),
+                                                        ('solo_cnn', 'test'),
+                                                        ('solo_cnn', 'val')]
     val = next(r for r in records
                if r['method'] == 'dis' and r['split'] == 'val')
     assert [e for e, _ in val['trans_curve']] == [1, 2]
@@ -114,8 +123,7 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
     # the test numbers are the final weights on the 10,000 test images
     test = json.loads((work / 'solo_cnn_s0/test_metrics.json').read_text())
     assert next(r for r in records if r['method'] == 'solo_cnn'
-                and r['split'] == 'test')['cnn_top1'] == test[
-                    'accuracy/top1']
+                and r['split'] == 'test')['cnn_top1'] == test['accuracy/top1']
     with open(out / 'curves_val.png', 'rb') as f:
         assert f.read(8) == PNG
     # finished runs are reused from runs.json, even without their work dirs
@@ -131,10 +139,11 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
                    str(work), '--out', str(out))
     assert 'epoch   2' in third
     retested = json.loads((out / 'runs.json').read_text())
-    assert next(r for r in retested if r['method'] == 'solo_cnn' and
-                r['split'] == 'test') == next(
-                    r for r in records if r['method'] == 'solo_cnn'
-                    and r['split'] == 'test') | dict(
-                        wall_s=next(r['wall_s'] for r in retested
-                                    if r['method'] == 'solo_cnn'
-                                    and r['split'] == 'test'))
+    assert next(
+        r for r in retested
+        if r['method'] == 'solo_cnn' and r['split'] == 'test') == next(
+            r for r in records
+            if r['method'] == 'solo_cnn' and r['split'] == 'test') | dict(
+                wall_s=next(
+                    r['wall_s'] for r in retested
+                    if r['method'] == 'solo_cnn' and r['split'] == 'test'))

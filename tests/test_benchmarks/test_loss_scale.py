@@ -4,12 +4,11 @@ import json
 import math
 import os.path as osp
 
+import loss_scale
 import torch
+from _utils import python
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-
-import loss_scale
-from _utils import python
 from mmpretrain.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -40,20 +39,23 @@ def test_norms_match_plain_backward(fashion_mnist_root):
     model.init_weights()
     model.train()
     data = model.data_preprocessor(
-        dict(inputs=[b['inputs'] for b in batch],
-             data_samples=[b['data_samples'] for b in batch]), True)
+        dict(
+            inputs=[b['inputs'] for b in batch],
+            data_samples=[b['data_samples'] for b in batch]), True)
     losses = model.loss(data['inputs'], data['data_samples'])
     for key in ('loss_trans', 'loss_cl'):
         model.zero_grad()
         assert losses[key].item() == first[key]['value']
         losses[key].backward(retain_graph=True)
-        norm = math.sqrt(sum(float(p.grad.pow(2).sum())
-                             for p in model.trans.backbone.parameters()
-                             if p.grad is not None))
+        norm = math.sqrt(
+            sum(
+                float(p.grad.pow(2).sum())
+                for p in model.trans.backbone.parameters()
+                if p.grad is not None))
         assert math.isclose(norm, first[key]['grad_trans'], rel_tol=1e-5)
     h = model.embed('trans', data['inputs'])[0].norm(dim=1).mean()
-    assert math.isclose(records[0]['embedding_norms']['h_trans'], float(h),
-                        rel_tol=1e-5)
+    assert math.isclose(
+        records[0]['embedding_norms']['h_trans'], float(h), rel_tol=1e-5)
 
 
 def test_photos_through_the_headline_test_pipeline():

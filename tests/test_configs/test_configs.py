@@ -8,14 +8,14 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                         recursive=True)
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p and f'{osp.sep}deploy{osp.sep}' not in p)
 HEADLINE = osp.join(ROOT, 'configs/vpl_r50_vitb_in1k.py')
 MMPRETRAIN_MODELS = osp.join(
@@ -30,15 +30,17 @@ def build(cfg_model):
 
 def test_configs_found():
     names = {osp.relpath(p, ROOT) for p in CONFIGS}
-    assert {'configs/vpl_r50_vitb_in1k.py',
-            'configs/vpl_r50-vitb_16xb100_in1k-100e.py',
-            'configs/baselines/solo_r50_16xb100_in1k.py',
-            'configs/baselines/solo_vitb_16xb100_in1k-100e.py',
-            'configs/demo/vpl_tiny_digits.py'} <= names
+    assert {
+        'configs/vpl_r50_vitb_in1k.py',
+        'configs/vpl_r50-vitb_16xb100_in1k-100e.py',
+        'configs/baselines/solo_r50_16xb100_in1k.py',
+        'configs/baselines/solo_vitb_16xb100_in1k-100e.py',
+        'configs/demo/vpl_tiny_digits.py'
+    } <= names
 
 
-@pytest.mark.parametrize('path', CONFIGS,
-                         ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_config_parses_and_builds(path):
     cfg = Config.fromfile(path)
     model = build(cfg.model)
@@ -50,10 +52,10 @@ def test_config_parses_and_builds(path):
 
 def test_pair_branches_are_the_stock_models():
     cfg = Config.fromfile(HEADLINE)
-    for branch, stock in (('cnn', 'resnet50.py'),
-                          ('trans', 'vit-base-p16.py')):
-        expected = Config.fromfile(
-            osp.join(MMPRETRAIN_MODELS, stock)).model.to_dict()
+    for branch, stock in (('cnn', 'resnet50.py'), ('trans',
+                                                   'vit-base-p16.py')):
+        expected = Config.fromfile(osp.join(MMPRETRAIN_MODELS,
+                                            stock)).model.to_dict()
         got = cfg.model[branch].to_dict()
         expected['head'].setdefault('topk', (1, 5))
         assert got == expected
@@ -79,8 +81,7 @@ def test_headline_recipe():
         assert group(name)['lr'] == pytest.approx(0.005)
         assert group(name)['weight_decay'] == pytest.approx(0.05)
     for name in ('trans.backbone.layers.0.ffn.layers.0.0.weight',
-                 'trans.head.layers.head.weight',
-                 'pair_head.proj.weight'):
+                 'trans.head.layers.head.weight', 'pair_head.proj.weight'):
         assert group(name)['lr'] == pytest.approx(0.002)
         assert group(name)['weight_decay'] == pytest.approx(0.05)
     for name in ('trans.backbone.pos_embed', 'trans.backbone.cls_token'):
@@ -89,7 +90,7 @@ def test_headline_recipe():
 
     stage = [h for h in cfg.custom_hooks if h.type == 'StageSwitchHook']
     assert [(h.x, h.y) for h in stage] == [(20, 20)]
-    ema = [h for h in cfg.custom_hooks if h.type == 'DualEMAHook']
+    ema = [h for h in cfg.custom_hooks if h.type == 'SafeEMAHook']
     assert ema and ema[0].ema_type == 'WarmupEMA'
     assert cfg.train_dataloader.batch_size * 16 == 1600
     assert cfg.auto_scale_lr.base_batch_size == 1600
@@ -97,9 +98,8 @@ def test_headline_recipe():
     names = [t.type for t in cfg.train_dataloader.dataset.pipeline]
     assert 'AutoAugment' in names and 'RandomErasing' in names
     assert cfg.val_evaluator.type == 'PairMetric'
-    assert [s.type for s in cfg.param_scheduler] == [
-        'LinearLR', 'CosineAnnealingLR'
-    ]
+    assert [s.type
+            for s in cfg.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
 
 
 @pytest.mark.parametrize('name,epochs', [
@@ -130,8 +130,8 @@ def test_headline_trains_and_validates_one_step(digits_root, tmp_path):
     from mmengine.runner import Runner
     cfg = Config.fromfile(HEADLINE)
     cfg.work_dir = str(tmp_path)
-    for name, prefix in (('train_dataloader', 'train'),
-                         ('val_dataloader', 'val')):
+    for name, prefix in (('train_dataloader', 'train'), ('val_dataloader',
+                                                         'val')):
         loader = cfg[name]
         loader.dataset = dict(
             type='CustomDataset',
@@ -167,12 +167,10 @@ def hook(cfg, type_):
 @pytest.mark.parametrize('name,check', [
     ('ablations/vpl_r50-vitb_16xb100_in1k_bi.py',
      lambda c: c.model.pair_head.restrict_grad is False),
-    ('ablations/vpl_r50-vitb_16xb100_in1k_x0y0.py',
-     lambda c: (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y)
-     == (0, 0)),
-    ('ablations/vpl_r50-vitb_16xb100_in1k_x40y40.py',
-     lambda c: (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y)
-     == (40, 40)),
+    ('ablations/vpl_r50-vitb_16xb100_in1k_x0y0.py', lambda c:
+     (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y) == (0, 0)),
+    ('ablations/vpl_r50-vitb_16xb100_in1k_x40y40.py', lambda c:
+     (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y) == (40, 40)),
     ('ablations/vpl_vits-vitb_16xb100_in1k.py',
      lambda c: c.model.cnn.backbone.arch == 'deit-small'),
     ('ablations/vpl_regnety-16gf-vitb_16xb100_in1k.py',
@@ -218,11 +216,10 @@ def test_cifar_pipelines_give_224_inputs():
     from mmpretrain.registry import TRANSFORMS
     for loader in ('train_dataloader', 'val_dataloader'):
         with DefaultScope.overwrite_default_scope('mmpretrain'):
-            pipeline = Compose([
-                TRANSFORMS.build(t) for t in cfg[loader].dataset.pipeline
-            ])
-        img = np.random.RandomState(0).randint(0, 256, (32, 32, 3),
-                                               dtype=np.uint8)
+            pipeline = Compose(
+                [TRANSFORMS.build(t) for t in cfg[loader].dataset.pipeline])
+        img = np.random.RandomState(0).randint(
+            0, 256, (32, 32, 3), dtype=np.uint8)
         out = pipeline(dict(img=img, gt_label=3))
         assert tuple(out['inputs'].shape) == (3, 224, 224)
 
@@ -234,8 +231,8 @@ def shrink(cfg, digits_root, tmp_path):
     """The config with tiny branches and two digits images: everything else
     (model type, PLM, hooks, optimizer, schedulers, evaluators) as is."""
     from tiny_models import TINY_CNN, TINY_TRANS
-    classes = cfg.model.get('cnn', cfg.model).get('head', {}).get(
-        'num_classes', 1000)
+    classes = cfg.model.get('cnn', cfg.model).get('head',
+                                                  {}).get('num_classes', 1000)
 
     def tiny(branch):
         branch = copy.deepcopy(branch)
@@ -253,16 +250,18 @@ def shrink(cfg, digits_root, tmp_path):
     else:
         vit = cfg.model.backbone.type == 'VisionTransformer'
         cfg.model = tiny(TINY_TRANS if vit else TINY_CNN)
-    for name, prefix in (('train_dataloader', 'train'),
-                         ('val_dataloader', 'val')):
+    for name, prefix in (('train_dataloader', 'train'), ('val_dataloader',
+                                                         'val')):
         loader = cfg[name]
         pipeline = loader.dataset.pipeline
         if pipeline[0].type != 'LoadImageFromFile':  # CIFAR hands arrays
             pipeline = [dict(type='LoadImageFromFile')] + list(pipeline)
-        loader.dataset = dict(type='CustomDataset',
-                              data_root=str(digits_root),
-                              data_prefix=prefix, indices=2,
-                              pipeline=pipeline)
+        loader.dataset = dict(
+            type='CustomDataset',
+            data_root=str(digits_root),
+            data_prefix=prefix,
+            indices=2,
+            pipeline=pipeline)
         loader.update(batch_size=2, num_workers=0, persistent_workers=False)
     cfg.test_dataloader = cfg.val_dataloader
     cfg.test_evaluator = cfg.val_evaluator
@@ -275,8 +274,8 @@ def shrink(cfg, digits_root, tmp_path):
     return cfg
 
 
-@pytest.mark.parametrize('path', TRAINABLE,
-                         ids=[osp.relpath(p, ROOT) for p in TRAINABLE])
+@pytest.mark.parametrize(
+    'path', TRAINABLE, ids=[osp.relpath(p, ROOT) for p in TRAINABLE])
 def test_config_trains_and_validates_one_step(path, digits_root, tmp_path):
     from mmengine.runner import Runner
     runner = Runner.from_cfg(

@@ -9,9 +9,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS, MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import DATASETS, MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FOLDER = osp.join(ROOT, 'configs', 'fashion_mnist')
@@ -29,8 +29,9 @@ def test_official_sizes_and_the_split_trap(fashion_mnist_root):
     from mmpretrain.datasets import FashionMNIST
     root = str(fashion_mnist_root)
     assert len(FashionMNIST(root, split='train', download=False)) == 60000
-    assert len(FashionMNIST(root, split='test', test_mode=True,
-                            download=False)) == 10000
+    assert len(
+        FashionMNIST(root, split='test', test_mode=True,
+                     download=False)) == 10000
     # MMPretrain 1.2 picks the files by test_mode: split='test' alone gives
     # the training images. If this canary fails, upstream changed: re-check
     # configs/fashion_mnist/_base_/fashion_mnist.py's test split.
@@ -47,11 +48,12 @@ def test_config_splits(fashion_mnist_root):
     assert max(range(cfg.train_size)) < min(cfg.val_indices)
     assert cfg.val_dataloader.dataset.split == 'train'
     assert not cfg.val_dataloader.dataset.get('test_mode', False)
-    full = build_dataset(dict(cfg.val_dataloader.dataset, indices=None),
-                         fashion_mnist_root)
+    full = build_dataset(
+        dict(cfg.val_dataloader.dataset, indices=None), fashion_mnist_root)
     import numpy as np
-    assert np.array_equal(val.get_data_info(0)['img'],
-                          full.get_data_info(55000)['img'])
+    assert np.array_equal(
+        val.get_data_info(0)['img'],
+        full.get_data_info(55000)['img'])
     # >= 1,000 training images of every class
     counts = np.bincount(
         [int(train.get_data_info(i)['gt_label']) for i in range(len(train))],
@@ -59,8 +61,8 @@ def test_config_splits(fashion_mnist_root):
     assert counts.min() >= 1000, counts
 
 
-@pytest.mark.parametrize('path', CONFIGS,
-                         ids=[osp.basename(p) for p in CONFIGS])
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])
 def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
                                                     tmp_path):
     from mmengine.runner import Runner

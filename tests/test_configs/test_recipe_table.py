@@ -34,9 +34,8 @@ def test_table_covers_the_open_choices():
     keys = {key for key, _, _ in ROWS}
     for key in ('model.pair_head.cl_loss.temperature',
                 'model.pair_head.kl_loss.temperature',
-                'model.pair_head.cl_loss.gather',
-                'model.trans.head.loss.type', 'param_scheduler[0].end',
-                'param_scheduler[1].eta_min',
+                'model.pair_head.cl_loss.gather', 'model.trans.head.loss.type',
+                'param_scheduler[0].end', 'param_scheduler[1].eta_min',
                 'model.trans.backbone.drop_rate'):
         assert key in keys, key
     # the paper gives no tau, rho: the table must not claim them
@@ -45,8 +44,8 @@ def test_table_covers_the_open_choices():
             assert source.startswith('ours'), key
 
 
-@pytest.mark.parametrize('key,value,source', ROWS,
-                         ids=[key for key, _, _ in ROWS])
+@pytest.mark.parametrize(
+    'key,value,source', ROWS, ids=[key for key, _, _ in ROWS])
 def test_row_matches_the_config(key, value, source):
     cfg = Config.fromfile(HEADLINE)
     got = eval('cfg.' + key, {'cfg': cfg})  # keys are written for this

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 from vpl_mm.export import ExtractError, extract_branch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -25,9 +25,11 @@ def pair_model(config, checkpoint, ema):
     if ema:
         state = ckpt['state_dict']
     else:
-        state = {k[len('module.'):]: v
-                 for k, v in ckpt['ema_state_dict'].items()
-                 if k.startswith('module.')}
+        state = {
+            k[len('module.'):]: v
+            for k, v in ckpt['ema_state_dict'].items()
+            if k.startswith('module.')
+        }
     model.load_state_dict(state)
     return model
 
@@ -38,8 +40,8 @@ def extracted(trained_pair, tmp_path_factory):
     out = {}
     for branch, ema in VARIANTS:
         folder = str(tmp_path_factory.mktemp(f'{branch}_{ema}'))
-        out[branch, ema] = extract_branch(config, checkpoint, branch, folder,
-                                          use_ema=ema)
+        out[branch, ema] = extract_branch(
+            config, checkpoint, branch, folder, use_ema=ema)
     return out
 
 
@@ -96,7 +98,11 @@ def test_stock_mmpretrain_gives_the_branch_logits(extracted, trained_pair,
         str(tmp_path / 'jobs.json'), image,
         str(tmp_path / 'out'),
         str(tmp_path / 'x.npy')
-    ], cwd=str(tmp_path), env=env, capture_output=True, text=True)
+    ],
+                          cwd=str(tmp_path),
+                          env=env,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads((tmp_path / 'out.json').read_text())
     assert report['vpl_mm_imported'] is False
@@ -134,16 +140,19 @@ def test_extracted_files_are_stock(extracted):
         assert cfg.test_pipeline[-1].type == 'PackInputs'
         ckpt = torch.load(ckpt_path, weights_only=True)
         assert set(ckpt) == {'meta', 'state_dict'}
-        assert all(k.split('.')[0] in ('backbone', 'neck', 'head')
-                   for k in ckpt['state_dict'])
+        assert all(
+            k.split('.')[0] in ('backbone', 'neck', 'head')
+            for k in ckpt['state_dict'])
         assert ckpt['meta']['dataset_meta']['classes'][0] == '0'
 
 
 def test_ddp_prefix_is_handled(trained_pair, tmp_path):
     config, checkpoint = trained_pair
     ckpt = torch.load(checkpoint)
-    ckpt['state_dict'] = {f'module.{k}': v
-                          for k, v in ckpt['state_dict'].items()}
+    ckpt['state_dict'] = {
+        f'module.{k}': v
+        for k, v in ckpt['state_dict'].items()
+    }
     ckpt.pop('ema_state_dict')
     path = str(tmp_path / 'ddp.pth')
     torch.save(ckpt, path)
@@ -182,8 +191,7 @@ def test_missing_branch_in_config(trained_pair, tmp_path):
 
 def test_not_a_pair_checkpoint(trained_pair, tmp_path):
     solo = tmp_path / 'solo.pth'
-    torch.save(dict(meta={}, state_dict={'backbone.x': torch.zeros(1)}),
-               solo)
+    torch.save(dict(meta={}, state_dict={'backbone.x': torch.zeros(1)}), solo)
     with pytest.raises(ExtractError, match='holds no `cnn.\\*` weights'):
         extract_branch(trained_pair[0], str(solo), 'cnn', str(tmp_path / 'o'))
     with pytest.raises(ExtractError, match='does not exist'):
@@ -194,10 +202,9 @@ def test_not_a_pair_checkpoint(trained_pair, tmp_path):
 
 def test_checkpoint_of_another_model(trained_pair, tmp_path):
     cfg = tmp_path / 'wide.py'
-    cfg.write_text(
-        f'_base_ = [{trained_pair[0]!r}]\n'
-        'model = dict(cnn=dict(backbone=dict(base_channels=32), '
-        'head=dict(in_channels=256)))\n')
+    cfg.write_text(f'_base_ = [{trained_pair[0]!r}]\n'
+                   'model = dict(cnn=dict(backbone=dict(base_channels=32), '
+                   'head=dict(in_channels=256)))\n')
     with pytest.raises(ExtractError, match='does not fit branch `cnn`'):
         extract_branch(str(cfg), trained_pair[1], 'cnn', str(tmp_path / 'o'))
     assert_nothing_written(tmp_path / 'o')

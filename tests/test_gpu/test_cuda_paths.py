@@ -3,7 +3,6 @@ per-branch torch.compile, and dist_train.sh on NCCL. Marked ``gpu``
 (``python -m pytest -m gpu tests`` runs only these) and skipped, with the
 reason, where CUDA is absent."""
 import copy
-import os
 import os.path as osp
 import sys
 
@@ -12,10 +11,10 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
-
-import vpl_mm  # noqa: F401
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+import vpl_mm  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tests', 'test_tools'))
@@ -23,8 +22,9 @@ from _utils import data_options, free_port, run  # noqa: E402
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not torch.cuda.is_available(),
-                       reason='needs a CUDA GPU (none visible to torch)'),
+    pytest.mark.skipif(
+        not torch.cuda.is_available(),
+        reason='needs a CUDA GPU (none visible to torch)'),
 ]
 DEMO = osp.join(ROOT, 'configs/demo/vpl_tiny_digits.py')
 HEADLINE = osp.join(ROOT, 'configs/vpl_r50_vitb_in1k.py')
@@ -32,12 +32,14 @@ HEADLINE = osp.join(ROOT, 'configs/vpl_r50_vitb_in1k.py')
 
 def batch(n, size, classes):
     g = torch.Generator().manual_seed(0)
-    inputs = [torch.randint(0, 256, (3, size, size), generator=g,
-                            dtype=torch.uint8) for _ in range(n)]
+    inputs = [
+        torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8)
+        for _ in range(n)
+    ]
     labels = torch.randint(0, classes, (n, ), generator=g)
-    return dict(inputs=inputs,
-                data_samples=[DataSample().set_gt_label(int(y))
-                              for y in labels])
+    return dict(
+        inputs=inputs,
+        data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
 
 
 def amp_steps(config, steps, size, n, **model_options):
@@ -49,18 +51,17 @@ def amp_steps(config, steps, size, n, **model_options):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(model_cfg).cuda()
         model.init_weights()
-        optim_cfg = dict(cfg.optim_wrapper, type='AmpOptimWrapper',
-                         dtype='float16')
+        optim_cfg = dict(
+            cfg.optim_wrapper, type='AmpOptimWrapper', dtype='float16')
         optim = build_optim_wrapper(model, optim_cfg)
     model.train()
     classes = cfg.model.cnn.head.num_classes
     data = batch(n, size, classes)
-    logs = [model.train_step(copy.deepcopy(data), optim)
-            for _ in range(steps)]
+    logs = [model.train_step(copy.deepcopy(data), optim) for _ in range(steps)]
     processed = model.data_preprocessor(copy.deepcopy(data), True)
     with optim.optim_context(model):
-        losses = model(processed['inputs'], processed['data_samples'],
-                       mode='loss')
+        losses = model(
+            processed['inputs'], processed['data_samples'], mode='loss')
     return losses, logs
 
 
@@ -87,11 +88,12 @@ def test_demo_pair_compiled():
 
 def test_dist_train_one_gpu_nccl(digits_root, tmp_path):
     log = run([
-        'bash', osp.join(ROOT, 'tools/dist_train.sh'), DEMO, '1',
-        '--work-dir', str(tmp_path), '--cfg-options',
-        *data_options(digits_root), 'train_cfg.max_epochs=1',
-        'train_dataloader.dataset.indices=256'
-    ], env=dict(PORT=str(free_port()), PYTHONPATH=ROOT))
+        'bash',
+        osp.join(ROOT, 'tools/dist_train.sh'), DEMO, '1', '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(digits_root),
+        'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=256'
+    ],
+              env=dict(PORT=str(free_port()), PYTHONPATH=ROOT))
     assert 'Distributed training: True' in log
     assert "'backend': 'nccl'" in log  # MMEngine's env info
     assert osp.exists(tmp_path / 'epoch_1.pth')

@@ -18,7 +18,9 @@ class RankParamsProbe(Hook):
     def after_train_epoch(self, runner):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        torch.save({k: v.detach().clone()
-                    for k, v in model.named_parameters()},
+        torch.save({
+            k: v.detach().clone()
+            for k, v in model.named_parameters()
+        },
                    osp.join(self.out_dir,
                             f'rank{get_rank()}_epoch{runner.epoch + 1}.pth'))

@@ -21,8 +21,14 @@ def run(cmd, timeout=600, **kwargs):
     """Run a command from the repository root; fail with its output."""
     env = dict(os.environ, PYTHONPATH=ROOT)
     env.update(kwargs.pop('env', {}))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout, **kwargs)
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs)
     if proc.returncode != 0:
         # the optimizer's per-parameter lines would fill the message
         lines = [

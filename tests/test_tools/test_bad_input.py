@@ -13,8 +13,11 @@ def train_fails(tmp_path, data_root):
         osp.join(ROOT, 'tools/train.py'), PAIR_CONFIG, '--work-dir',
         str(tmp_path / 'work'), '--cfg-options', *data_options(data_root),
         'train_cfg.max_epochs=1'
-    ], cwd=ROOT, capture_output=True, text=True,
-        env=dict(__import__('os').environ, PYTHONPATH=ROOT))
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env=dict(__import__('os').environ, PYTHONPATH=ROOT))
     assert proc.returncode != 0
     return proc.stderr
 

@@ -4,13 +4,12 @@ import subprocess
 import sys
 
 import torch
-
 from _utils import ROOT, python
 
 
 def test_extract_then_deploy(trained_pair, tmp_path):
-    out = python('tools/extract_branch.py', *trained_pair, '--branch',
-                 'trans', '--out-dir', str(tmp_path / 'ext'), '--no-ema')
+    out = python('tools/extract_branch.py', *trained_pair, '--branch', 'trans',
+                 '--out-dir', str(tmp_path / 'ext'), '--no-ema')
     assert f"wrote {tmp_path / 'ext' / 'trans.py'}" in out
     meta = torch.load(tmp_path / 'ext' / 'trans.pth')['meta']
     assert meta['ema'] is False and meta['epoch'] == 2
@@ -35,10 +34,12 @@ def test_extract_then_deploy(trained_pair, tmp_path):
 def test_bad_branch_exits_with_message(trained_pair, tmp_path):
     proc = subprocess.run([
         sys.executable,
-        osp.join(ROOT, 'tools/extract_branch.py'), *trained_pair,
-        '--branch', 'vit', '--out-dir',
+        osp.join(ROOT, 'tools/extract_branch.py'), *trained_pair, '--branch',
+        'vit', '--out-dir',
         str(tmp_path / 'o')
-    ], capture_output=True, text=True)
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 1
     assert "extract_branch: unknown branch 'vit'" in proc.stderr
     assert not (tmp_path / 'o').exists()

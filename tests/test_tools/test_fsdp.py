@@ -4,16 +4,20 @@ import os.path as osp
 
 import pytest
 import torch
+from _utils import ROOT, data_options, free_port, run
 
 import vpl_mm  # noqa: F401
-from _utils import ROOT, data_options, free_port, run
 
 FSDP_CONFIG = osp.join(ROOT, 'configs/demo/vpl_tiny_digits_fsdp.py')
 DDP_CONFIG = osp.join(ROOT, 'configs/demo/vpl_tiny_digits.py')
 EPOCHS = 3
 
 
-def dist_train(config, work_dir, digits_root, *args, epochs=EPOCHS,
+def dist_train(config,
+               work_dir,
+               digits_root,
+               *args,
+               epochs=EPOCHS,
                check=True):
     cmd = [
         'bash',
@@ -28,9 +32,12 @@ def dist_train(config, work_dir, digits_root, *args, epochs=EPOCHS,
         return run(cmd, env=dict(PORT=str(free_port())))
     import os
     import subprocess
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=ROOT,
-                                   PORT=str(free_port())))
+    return subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=ROOT, PORT=str(free_port())))
 
 
 def weights(path):
@@ -53,8 +60,9 @@ def test_fsdp_trains_as_ddp(runs):
     tmp, log = runs
     assert 'FullyShardedDataParallel' in log or 'FSDP' in log
     for epoch in range(1, EPOCHS + 1):
-        assert same(weights(tmp / f'fsdp/epoch_{epoch}.pth'),
-                    weights(tmp / f'ddp/epoch_{epoch}.pth'))
+        assert same(
+            weights(tmp / f'fsdp/epoch_{epoch}.pth'),
+            weights(tmp / f'ddp/epoch_{epoch}.pth'))
 
 
 def test_fsdp_checkpoint_is_ordinary_and_whole(runs):
@@ -74,16 +82,17 @@ def test_fsdp_resume_is_exact(runs, digits_root, tmp_path):
     log = dist_train(FSDP_CONFIG, tmp_path, digits_root, '--resume',
                      str(tmp / 'fsdp/epoch_1.pth'))
     assert 'resumed epoch: 1' in log
-    assert same(weights(tmp / f'fsdp/epoch_{EPOCHS}.pth'),
-                weights(tmp_path / f'epoch_{EPOCHS}.pth'))
+    assert same(
+        weights(tmp / f'fsdp/epoch_{EPOCHS}.pth'),
+        weights(tmp_path / f'epoch_{EPOCHS}.pth'))
 
 
 def test_ema_hook_refuses_fsdp(digits_root, tmp_path):
     config = tmp_path / 'ema.py'
     config.write_text(f'_base_ = [{FSDP_CONFIG!r}]\n'
-                      'custom_hooks = [dict(type="DualEMAHook")]\n')
-    proc = dist_train(str(config), tmp_path / 'w', digits_root, epochs=2,
-                      check=False)
+                      'custom_hooks = [dict(type="SafeEMAHook")]\n')
+    proc = dist_train(
+        str(config), tmp_path / 'w', digits_root, epochs=2, check=False)
     assert proc.returncode != 0
-    assert 'DualEMAHook cannot average an FSDP-sharded model' in (
-        proc.stdout + proc.stderr)
+    assert 'SafeEMAHook cannot average an FSDP-sharded model' in (proc.stdout +
+                                                                  proc.stderr)

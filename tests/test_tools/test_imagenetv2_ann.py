@@ -1,11 +1,11 @@
 import os.path as osp
 
 import pytest
+from _utils import ROOT, python
 from mmengine.config import Config
 from PIL import Image
 
 import vpl_mm  # noqa: F401
-from _utils import ROOT, python
 
 
 def test_labels_follow_folder_numbers(tmp_path):
@@ -18,16 +18,19 @@ def test_labels_follow_folder_numbers(tmp_path):
                  '--out', str(ann))
     assert 'wrote 4 images' in out
     # the V2 eval config reads it with the ImageNet classes
-    from mmpretrain.registry import DATASETS
     from mmengine.registry import DefaultScope
+    from mmpretrain.registry import DATASETS
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/eval/vpl_r50_vitb_in1k_v2.py'))
     dataset_cfg = cfg.test_dataloader.dataset
     dataset_cfg.data_root = str(tmp_path / 'imagenetv2')
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         dataset = DATASETS.build(dataset_cfg)
-    labels = {osp.basename(osp.dirname(dataset.get_data_info(i)['img_path'])):
-              dataset.get_data_info(i)['gt_label'] for i in range(4)}
+    labels = {
+        osp.basename(osp.dirname(dataset.get_data_info(i)['img_path'])):
+        dataset.get_data_info(i)['gt_label']
+        for i in range(4)
+    }
     # not the sorted-folder order ('10' before '2')
     assert labels == {'0': 0, '2': 2, '10': 10, '999': 999}
     assert len(dataset.metainfo['classes']) == 1000

@@ -3,7 +3,6 @@ import os.path as osp
 import sys
 
 import pytest
-
 from _utils import ROOT, python
 
 sys.path.insert(0, osp.join(ROOT, 'tools/analysis'))
@@ -26,13 +25,29 @@ def pair_run(tmp_path):
     train = dict(lr=1e-3, loss=2.0, epoch=1, iter=10, step=10)
     write_run(run, '20260101_000000', [
         train,
-        {'cnn/accuracy/top1': 50.0, 'trans/accuracy/top1': 40.0, 'step': 1},
-        {'cnn/accuracy/top1': 60.0, 'trans/accuracy/top1': 45.0, 'step': 2},
+        {
+            'cnn/accuracy/top1': 50.0,
+            'trans/accuracy/top1': 40.0,
+            'step': 1
+        },
+        {
+            'cnn/accuracy/top1': 60.0,
+            'trans/accuracy/top1': 45.0,
+            'step': 2
+        },
     ])
     # resumed from epoch 1: the second log's epoch 2 wins
     write_run(run, '20260102_000000', [
-        {'cnn/accuracy/top1': 61.0, 'trans/accuracy/top1': 46.0, 'step': 2},
-        {'cnn/accuracy/top1': 70.0, 'trans/accuracy/top1': 55.0, 'step': 3},
+        {
+            'cnn/accuracy/top1': 61.0,
+            'trans/accuracy/top1': 46.0,
+            'step': 2
+        },
+        {
+            'cnn/accuracy/top1': 70.0,
+            'trans/accuracy/top1': 55.0,
+            'step': 3
+        },
     ])
     return run
 
@@ -43,8 +58,11 @@ def test_read_curves_per_branch_across_resumes(pair_run, tmp_path):
         'trans': [(1, 40.0), (2, 46.0), (3, 55.0)],
     }
     solo = tmp_path / 'solo'
-    write_run(solo, 't', [{'accuracy/top1': 9.0, 'accuracy/top5': 30.0,
-                           'step': 1}])
+    write_run(solo, 't', [{
+        'accuracy/top1': 9.0,
+        'accuracy/top5': 30.0,
+        'step': 1
+    }])
     assert read_curves(str(solo)) == {'': [(1, 9.0)]}
     assert read_curves(str(solo), 'accuracy/top5') == {'': [(1, 30.0)]}
 
@@ -58,7 +76,8 @@ def test_errors_name_the_work_dir(tmp_path):
 
 
 def test_plot_writes_a_png(tmp_path):
-    out = plot({'a cnn': [(1, 1.0), (2, 2.0)]}, str(tmp_path / 'p.png'),
+    out = plot({'a cnn': [(1, 1.0), (2, 2.0)]},
+               str(tmp_path / 'p.png'),
                bands={'a cnn': [0.5, 0.1]})
     with open(out, 'rb') as f:
         assert f.read(8) == PNG

@@ -2,9 +2,8 @@ import os
 import os.path as osp
 
 import numpy as np
-from PIL import Image
-
 from _utils import ROOT, python
+from PIL import Image
 
 
 def listing(root):
@@ -54,11 +53,11 @@ def test_images_are_the_upscaled_digits(digits_root):
 
 def test_fixed_split_and_size_option(tmp_path, digits_root):
     out = tmp_path / 'd16'
-    python('tools/dataset_converters/prepare_digits.py', '--out-dir',
-           str(out), '--size', '16')
+    python('tools/dataset_converters/prepare_digits.py', '--out-dir', str(out),
+           '--size', '16')
     assert listing(out) == listing(digits_root)
-    with Image.open(out / 'train' / '0' / sorted(
-            os.listdir(out / 'train' / '0'))[0]) as img:
+    with Image.open(out / 'train' / '0' /
+                    sorted(os.listdir(out / 'train' / '0'))[0]) as img:
         assert img.size == (16, 16)
 
 
@@ -68,7 +67,10 @@ def test_rejects_too_small_size(tmp_path):
     proc = subprocess.run([
         sys.executable,
         osp.join(ROOT, 'tools/dataset_converters/prepare_digits.py'),
-        '--out-dir', str(tmp_path / 'x'), '--size', '4'
-    ], capture_output=True, text=True)
+        '--out-dir',
+        str(tmp_path / 'x'), '--size', '4'
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode != 0 and '--size must be >= 8' in proc.stderr
     assert not (tmp_path / 'x').exists()

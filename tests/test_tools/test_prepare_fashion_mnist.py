@@ -13,8 +13,8 @@ import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-from prepare_fashion_mnist import (DatasetFileError,  # noqa: E402
-                                   prepare_fashion_mnist)
+from prepare_fashion_mnist import DatasetFileError  # noqa: E402
+from prepare_fashion_mnist import prepare_fashion_mnist  # noqa: E402
 
 SIZES = {'train': 6, 't10k': 4}
 
@@ -33,9 +33,9 @@ def write_official(folder, sizes=SIZES, seed=0):
         labels = rng.integers(0, 10, n)
         arrays[prefix] = (images, labels)
         for name, data in ((f'{prefix}-images-idx3-ubyte',
-                            idx_bytes(images, 0x803)),
-                           (f'{prefix}-labels-idx1-ubyte',
-                            idx_bytes(labels, 0x801))):
+                            idx_bytes(images,
+                                      0x803)), (f'{prefix}-labels-idx1-ubyte',
+                                                idx_bytes(labels, 0x801))):
             with gzip.open(osp.join(folder, name + '.gz'), 'wb') as f:
                 f.write(data)
     return arrays
@@ -52,8 +52,8 @@ def test_good_files_load_in_mmpretrain(tmp_path):
         'train-images-idx3-ubyte', 'train-labels-idx1-ubyte'
     ]
     train = FashionMNIST(data_root=str(out), split='train', download=False)
-    test = FashionMNIST(data_root=str(out), split='test', test_mode=True,
-                        download=False)
+    test = FashionMNIST(
+        data_root=str(out), split='test', test_mode=True, download=False)
     assert (len(train), len(test)) == (6, 4)
     images, labels = arrays['t10k']
     assert np.array_equal(test.get_data_info(2)['img'], images[2])
@@ -103,8 +103,12 @@ def test_wrong_count_and_cli_message(tmp_path):
     proc = subprocess.run([
         sys.executable,
         osp.join(ROOT, 'tools/dataset_converters/prepare_fashion_mnist.py'),
-        '--src', str(src), '--out', str(out)
-    ], capture_output=True, text=True)
+        '--src',
+        str(src), '--out',
+        str(out)
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode != 0
     assert 'train-images-idx3-ubyte.gz' in proc.stderr
     assert '(60000, 28, 28)' in proc.stderr

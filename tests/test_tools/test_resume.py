@@ -8,9 +8,9 @@ import time
 
 import pytest
 import torch
+from _utils import PAIR_CONFIG, ROOT, python, scalars
 
 import vpl_mm  # noqa: F401
-from _utils import PAIR_CONFIG, ROOT, python, scalars
 
 EPOCHS = 6  # x = y = 33.4%: epochs 1-2 CL only, 3-4 both, 5-6 KL only
 ITERS = 24  # by iteration: 8 iterations a pass; 1-8 CL, 9-16 both, 17-24 KL
@@ -27,9 +27,10 @@ BY_ITER = [
 
 
 def write_config(path, data_root, reseed=True, by_iter=False):
-    hooks = [f'dict(type="StageSwitchHook", x=33.4, y=33.4, '
-             f'by_epoch={not by_iter})',
-             'dict(type="DualEMAHook", momentum=0.1)']
+    hooks = [
+        f'dict(type="StageSwitchHook", x=33.4, y=33.4, '
+        f'by_epoch={not by_iter})', 'dict(type="SafeEMAHook", momentum=0.1)'
+    ]
     if reseed:
         hooks.append('dict(type="ReseedHook")')
     path.write_text('\n'.join([
@@ -52,8 +53,7 @@ def write_config(path, data_root, reseed=True, by_iter=False):
 
 
 def train(config, work_dir, *args):
-    return python('tools/train.py', config, '--work-dir', str(work_dir),
-                  *args)
+    return python('tools/train.py', config, '--work-dir', str(work_dir), *args)
 
 
 def same_weights(a, b):
@@ -73,14 +73,15 @@ def straight(digits_root, tmp_path_factory):
 
 @pytest.mark.parametrize('k,stage', [(1, 'CL only'), (3, 'CL + KL'),
                                      (5, 'KL only')])
-def test_resume_is_bit_identical_in_every_stage(straight, tmp_path, k,
-                                                stage):
+def test_resume_is_bit_identical_in_every_stage(straight, tmp_path, k, stage):
     config, run = straight
     log = train(config, tmp_path, '--resume', str(run / f'epoch_{k}.pth'))
     assert f'resumed epoch: {k}' in log
     # the resumed run continues in the stage it stopped in
-    hook = __import__('mmpretrain.registry', fromlist=['HOOKS']).HOOKS.build(
-        dict(type='StageSwitchHook', x=33.4, y=33.4))
+    hook = __import__(
+        'mmpretrain.registry',
+        fromlist=['HOOKS'
+                  ]).HOOKS.build(dict(type='StageSwitchHook', x=33.4, y=33.4))
     assert hook.stage(k - 1, EPOCHS) == hook.stage(k, EPOCHS) == stage
     assert same_weights(run / f'epoch_{EPOCHS}.pth',
                         tmp_path / f'epoch_{EPOCHS}.pth')
@@ -95,8 +96,7 @@ def straight_by_iter(digits_root, tmp_path_factory):
 
 
 @pytest.mark.parametrize('k', [4, 12, 20])  # in CL only, both, KL only
-def test_resume_by_iteration_is_bit_identical(straight_by_iter, tmp_path,
-                                              k):
+def test_resume_by_iteration_is_bit_identical(straight_by_iter, tmp_path, k):
     config, run = straight_by_iter
     log = train(config, tmp_path, '--resume', str(run / f'iter_{k}.pth'))
     assert f'resumed epoch: 0, iter: {k}' in log
@@ -107,8 +107,8 @@ def test_resume_by_iteration_is_bit_identical(straight_by_iter, tmp_path,
 
 def test_without_reseed_hook_resume_by_iteration_differs(
         digits_root, tmp_path):
-    config = write_config(tmp_path / 'cfg.py', digits_root, reseed=False,
-                          by_iter=True)
+    config = write_config(
+        tmp_path / 'cfg.py', digits_root, reseed=False, by_iter=True)
     train(config, tmp_path / 'a')
     train(config, tmp_path / 'b', '--resume', str(tmp_path / 'a/iter_12.pth'))
     assert not same_weights(tmp_path / f'a/iter_{ITERS}.pth',
@@ -126,11 +126,16 @@ def test_without_reseed_hook_resume_differs(digits_root, tmp_path):
 
 def test_sigkill_mid_epoch_then_resume(straight, tmp_path):
     config, run = straight
-    proc = subprocess.Popen(
-        [sys.executable, osp.join(ROOT, 'tools/train.py'), config,
-         '--work-dir', str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env=dict(__import__('os').environ, PYTHONPATH=ROOT))
+    proc = subprocess.Popen([
+        sys.executable,
+        osp.join(ROOT, 'tools/train.py'), config, '--work-dir',
+        str(tmp_path)
+    ],
+                            cwd=ROOT,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            env=dict(
+                                __import__('os').environ, PYTHONPATH=ROOT))
     deadline = time.time() + 300
     try:
         # wait until epoch 3 is under way: epoch 2 is checkpointed
@@ -156,15 +161,18 @@ def test_resume_refuses_a_checkpoint_of_another_model(straight, tmp_path):
     wide = tmp_path / 'wide.py'
     wide.write_text(f'_base_ = [{config!r}]\n'
                     'model = dict(cnn=dict(backbone=dict(base_channels=32), '
-                    'head=dict(in_channels=256)))\n')  # DualEMAHook kept
+                    'head=dict(in_channels=256)))\n')  # SafeEMAHook kept
     proc = subprocess.run([
         sys.executable,
         osp.join(ROOT, 'tools/train.py'),
         str(wide), '--work-dir',
         str(tmp_path / 'w'), '--resume',
         str(run / 'epoch_2.pth')
-    ], cwd=ROOT, capture_output=True, text=True,
-        env=dict(__import__('os').environ, PYTHONPATH=ROOT))
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env=dict(__import__('os').environ, PYTHONPATH=ROOT))
     assert proc.returncode != 0
     assert 'Cannot resume: the checkpoint is of another model' in proc.stderr
     assert "wrong shape ['cnn.backbone.layer1.0" in proc.stderr

@@ -12,8 +12,8 @@ def test_main_job_prints_pair_vs_solo(digits_root, tmp_path):
     table = out[out.index('Top-1 (%)'):]
     rows = {}
     for branch in ('cnn', 'trans'):
-        match = re.search(
-            rf'^{branch} +([\d.]+) +([\d.]+) +([+-][\d.]+)$', table, re.M)
+        match = re.search(rf'^{branch} +([\d.]+) +([\d.]+) +([+-][\d.]+)$',
+                          table, re.M)
         assert match, table
         solo, pair, change = map(float, match.groups())
         assert abs(pair - solo - change) < 0.011
@@ -27,8 +27,10 @@ def test_main_job_prints_pair_vs_solo(digits_root, tmp_path):
 def test_rejects_too_few_epochs():
     import subprocess
     import sys
+
     from _utils import ROOT
     proc = subprocess.run(
         [sys.executable, f'{ROOT}/tools/run_demo.py', '--epochs', '1'],
-        capture_output=True, text=True)
+        capture_output=True,
+        text=True)
     assert proc.returncode == 2 and '--epochs must be >= 2' in proc.stderr

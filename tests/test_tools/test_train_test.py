@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import torch
-
-import vpl_mm  # noqa: F401
 from _utils import (PAIR_CONFIG, ROOT, data_options, free_port, python, run,
                     scalars)
+
+import vpl_mm  # noqa: F401
 
 EPOCHS = 5  # x = y = 20: epoch 1 CL only, 2-4 both, 5 KL only
 
@@ -56,8 +56,12 @@ def test_train_runs_the_three_stages(pair_run):
     assert 'epoch 5/5: stage "KL only"' in log
     records = scalars(work_dir)
     assert terms_by_epoch(records) == {
-        1: {'loss_cl'}, 2: {'loss_cl', 'loss_kl'}, 3: {'loss_cl', 'loss_kl'},
-        4: {'loss_cl', 'loss_kl'}, 5: {'loss_kl'}}
+        1: {'loss_cl'},
+        2: {'loss_cl', 'loss_kl'},
+        3: {'loss_cl', 'loss_kl'},
+        4: {'loss_cl', 'loss_kl'},
+        5: {'loss_kl'}
+    }
     vals = val_records(records)
     assert len(vals) == EPOCHS
     for key in ('cnn/accuracy/top1', 'cnn/accuracy/top5',
@@ -67,13 +71,13 @@ def test_train_runs_the_three_stages(pair_run):
     assert vals[-1]['cnn/accuracy/top1'] > 50
 
 
-def test_test_tool_reproduces_last_validation(pair_run, digits_root,
-                                              tmp_path):
+def test_test_tool_reproduces_last_validation(pair_run, digits_root, tmp_path):
     work_dir, _ = pair_run
     out = str(tmp_path / 'metrics.json')
-    python('tools/test.py', PAIR_CONFIG, osp.join(work_dir, 'epoch_5.pth'),
-           '--work-dir', str(tmp_path), '--out', out, '--out-item',
-           'metrics', '--cfg-options', *data_options(digits_root))
+    python('tools/test.py', PAIR_CONFIG, osp.join(work_dir,
+                                                  'epoch_5.pth'), '--work-dir',
+           str(tmp_path), '--out', out, '--out-item', 'metrics',
+           '--cfg-options', *data_options(digits_root))
     with open(out) as f:
         metrics = json.load(f)
     last_val = val_records(scalars(work_dir))[-1]
@@ -90,9 +94,10 @@ def test_dist_test_two_processes_matches_single(pair_run, digits_root,
         'bash',
         osp.join(ROOT, 'tools/dist_test.sh'), PAIR_CONFIG,
         osp.join(work_dir, 'epoch_5.pth'), '2', '--work-dir',
-        str(tmp_path), '--out', out, '--out-item', 'metrics',
-        '--cfg-options', *data_options(digits_root)
-    ], env=dict(PORT=str(free_port())))
+        str(tmp_path), '--out', out, '--out-item', 'metrics', '--cfg-options',
+        *data_options(digits_root)
+    ],
+        env=dict(PORT=str(free_port())))
     with open(out) as f:
         metrics = json.load(f)
     # both ranks' predictions are gathered: the same as one process on all
@@ -103,21 +108,23 @@ def test_dist_test_two_processes_matches_single(pair_run, digits_root,
 
 def test_resume_lands_in_the_right_stage(pair_run, digits_root, tmp_path):
     work_dir, _ = pair_run
-    log = python('tools/train.py', PAIR_CONFIG, '--work-dir', str(tmp_path),
-                 '--resume', osp.join(work_dir, 'epoch_3.pth'),
-                 '--cfg-options', *data_options(digits_root),
-                 *schedule_options())
+    log = python('tools/train.py', PAIR_CONFIG,
+                 '--work-dir', str(tmp_path), '--resume',
+                 osp.join(work_dir, 'epoch_3.pth'), '--cfg-options',
+                 *data_options(digits_root), *schedule_options())
     assert 'resumed epoch: 3' in log
     assert 'epoch 5/5: stage "KL only"' in log
     assert terms_by_epoch(scalars(str(tmp_path))) == {
-        4: {'loss_cl', 'loss_kl'}, 5: {'loss_kl'}}
+        4: {'loss_cl', 'loss_kl'},
+        5: {'loss_kl'}
+    }
     assert osp.exists(tmp_path / 'epoch_5.pth')
 
 
 def test_checkpoint_loads_safely(pair_run):
+    from mmengine.config import Config
     from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
-    from mmengine.config import Config
     work_dir, _ = pair_run
     path = osp.join(work_dir, 'epoch_5.pth')
     ckpt = torch.load(path)  # weights_only=True
@@ -164,17 +171,21 @@ def dist_train(config, tmp_path, digits_root, epochs, images, *options):
     ]))
     log = run([
         'bash',
-        osp.join(ROOT, 'tools/dist_train.sh'), str(wrapped), '2',
-        '--work-dir',
+        osp.join(ROOT, 'tools/dist_train.sh'),
+        str(wrapped), '2', '--work-dir',
         str(tmp_path / 'work'), '--cfg-options', *data_options(digits_root),
         *schedule_options(epochs),
         f'train_dataloader.dataset.indices={images}', *options
-    ], env=dict(PORT=str(free_port()),
-                PYTHONPATH=os.pathsep.join([ROOT, osp.dirname(__file__)])))
+    ],
+              env=dict(
+                  PORT=str(free_port()),
+                  PYTHONPATH=os.pathsep.join([ROOT,
+                                              osp.dirname(__file__)])))
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
     for epoch in range(1, epochs + 1):  # the ranks stay identical
-        ranks = [torch.load(probe / f'rank{r}_epoch{epoch}.pth')
-                 for r in range(2)]
+        ranks = [
+            torch.load(probe / f'rank{r}_epoch{epoch}.pth') for r in range(2)
+        ]
         assert all(torch.equal(ranks[0][k], ranks[1][k]) for k in ranks[0])
     return log
 
@@ -207,9 +218,11 @@ def test_stock_mmpretrain_train_runs_our_config(digits_root, tmp_path):
     # custom_imports in the config registers vpl_mm in MMPretrain's own tool
     import mmpretrain
     stock = osp.join(osp.dirname(mmpretrain.__file__), '.mim/tools/train.py')
-    run([sys.executable, stock, PAIR_CONFIG, '--work-dir', str(tmp_path),
-         '--cfg-options', *data_options(digits_root), *schedule_options(1),
-         'train_dataloader.dataset.indices=256'])
+    run([
+        sys.executable, stock, PAIR_CONFIG, '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(digits_root),
+        *schedule_options(1), 'train_dataloader.dataset.indices=256'
+    ])
     assert osp.exists(tmp_path / 'epoch_1.pth')
 
 
@@ -231,17 +244,21 @@ def test_slurm_train_and_test_two_tasks(pair_run, digits_root, tmp_path):
     srun_log = tmp_path / 'srun.txt'
 
     def env():
-        return dict(PATH=fake + os.pathsep + os.environ['PATH'], GPUS='2',
-                    GPUS_PER_NODE='2', PYTHON=sys.executable,
-                    MASTER_PORT=str(free_port()),
-                    FAKE_SRUN_LOG=str(srun_log))
+        return dict(
+            PATH=fake + os.pathsep + os.environ['PATH'],
+            GPUS='2',
+            GPUS_PER_NODE='2',
+            PYTHON=sys.executable,
+            MASTER_PORT=str(free_port()),
+            FAKE_SRUN_LOG=str(srun_log))
 
     log = run([
         'bash',
         osp.join(ROOT, 'tools/slurm_train.sh'), 'gpu', 'vpl', PAIR_CONFIG,
         str(tmp_path / 'work'), '--cfg-options', *data_options(digits_root),
         *schedule_options(1), 'train_dataloader.dataset.indices=256'
-    ], env=env())
+    ],
+              env=env())
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
     assert osp.exists(tmp_path / 'work/epoch_1.pth')
     srun = srun_log.read_text()
@@ -255,5 +272,6 @@ def test_slurm_train_and_test_two_tasks(pair_run, digits_root, tmp_path):
         osp.join(ROOT, 'tools/slurm_test.sh'), 'gpu', 'vpl', PAIR_CONFIG,
         osp.join(work_dir, f'epoch_{EPOCHS}.pth'), '--work-dir',
         str(tmp_path / 'test'), '--cfg-options', *data_options(digits_root)
-    ], env=env())
+    ],
+              env=env())
     assert 'trans/accuracy/top1' in log

@@ -60,7 +60,8 @@ def test_sigkill_while_writing(tmp_path, backend, survives):
     path = tmp_path / 'epoch_3.pth'
     path.write_bytes(b'previous complete checkpoint')
     proc = subprocess.run(
-        [sys.executable, '-c', KILLED_WHILE_WRITING, str(path), backend],
+        [sys.executable, '-c', KILLED_WHILE_WRITING,
+         str(path), backend],
         capture_output=True)
     assert proc.returncode == -9
     intact = path.read_bytes() == b'previous complete checkpoint'

@@ -24,8 +24,11 @@ def runner_like_checkpoint(path):
     model(torch.randn(4, 3)).sum().backward()
     opt.step()
     ckpt = dict(
-        meta=dict(epoch=1, iter=3, seed=np.int64(0),
-                  hist=np.arange(4, dtype=np.int64)),
+        meta=dict(
+            epoch=1,
+            iter=3,
+            seed=np.int64(0),
+            hist=np.arange(4, dtype=np.int64)),
         state_dict=model.state_dict(),
         message_hub=hub.state_dict(),
         optimizer=opt.state_dict())
@@ -65,7 +68,8 @@ def test_fails_without_vpl_mm(tmp_path):
         except Exception as e:
             print(type(e).__name__, 'Unsupported global' in str(e))
     """)
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
                          text=True).stdout
     assert 'UnpicklingError True' in out
 
@@ -80,7 +84,7 @@ class RunsShell:
 
     def __reduce__(self):
         import os
-        return os.system, ('touch pwned',)
+        return os.system, ('touch pwned', )
 
 
 @pytest.mark.parametrize('payload,match', [

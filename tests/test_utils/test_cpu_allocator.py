@@ -20,12 +20,15 @@ print(rss() - base)
 '''
 
 
-@pytest.mark.skipif(not sys.platform.startswith('linux'),
-                    reason='glibc and /proc are Linux')
+@pytest.mark.skipif(
+    not sys.platform.startswith('linux'), reason='glibc and /proc are Linux')
 def test_freed_activations_stay_in_the_process():
+
     def kept(mode):
         out = subprocess.run([sys.executable, '-c', PROBE, mode],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True,
+                             text=True,
+                             check=True)
         return int(out.stdout.split()[-1]) / 2**20
 
     # stock glibc unmaps a freed 16 MiB block (the next step faults it in

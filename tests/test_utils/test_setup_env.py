@@ -45,19 +45,3 @@ def test_single_process_config_is_left_alone():
         make_cfg(optim_wrapper=dict(type='OptimWrapper')))
     assert 'model_wrapper_cfg' not in cfg
     assert cfg.optim_wrapper.type == 'OptimWrapper'
-
-
-@pytest.mark.parametrize('wrapper,ok', [
-    ('OptimWrapper', False), (None, False),
-    ('SkipNonFiniteOptimWrapper', True), ('AmpOptimWrapper', True)])
-def test_skip_mode_needs_a_skipping_optim_wrapper(wrapper, ok):
-    optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3))
-    if wrapper is not None:
-        optim_wrapper['type'] = wrapper
-    cfg = make_cfg(model=dict(type='PairClassifier', nonfinite='skip'),
-                   optim_wrapper=optim_wrapper)
-    if ok:
-        adapt_cfg_to_machine(cfg)
-    else:
-        with pytest.raises(ValueError, match="model.nonfinite='skip'"):
-            adapt_cfg_to_machine(cfg)

@@ -3,7 +3,8 @@
 Reads MMEngine's ``<work_dir>/<timestamp>/vis_data/scalars.json`` (all
 timestamps, oldest first, so a resumed run is one curve) and draws every
 ``accuracy/top1`` metric it finds: ``cnn/...`` and ``trans/...`` of a pair,
-the single metric of a solo run, ``raw/...`` of ``DualEMAHook(eval_raw=True)``.
+the single metric of a solo run, the raw weights' ``..._origin`` of
+``SafeEMAHook(evaluate_on_origin=True)`` (as branch ``'cnn raw'`` ...).
 The legend names run and branch.
 
 Usage::
@@ -31,14 +32,15 @@ def read_curves(work_dir: str,
     Returns:
         dict: ``{branch: [(step, value), ...]}`` sorted by step, where branch
         is the prefix before ``metric`` (``'cnn'``, ``'trans'``,
-        ``'raw/cnn'`` ...) or ``''`` for a solo run's metric. ``step`` is the
+        ``'cnn raw'`` for ``cnn/<metric>_origin`` ...) or ``''`` for a solo
+        run's metric. ``step`` is the
         epoch (or iteration, for iteration-based runs).
 
     Raises:
         FileNotFoundError: if the work dir has no ``scalars.json``.
     """
-    paths = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
+    paths = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not paths:
         raise FileNotFoundError(
             f'no */vis_data/scalars.json under {work_dir!r}: not a work dir '
@@ -49,8 +51,12 @@ def read_curves(work_dir: str,
             for line in f:
                 record = json.loads(line)
                 for key, value in record.items():
-                    if key == metric or key.endswith('/' + metric):
-                        branch = key[:-len(metric)].rstrip('/')
+                    # MMPretrain's EMAHook logs the raw weights' <key>_origin
+                    raw = key.endswith('_origin')
+                    name = key[:-len('_origin')] if raw else key
+                    if name == metric or name.endswith('/' + metric):
+                        branch = name[:-len(metric)].rstrip('/')
+                        branch = f'{branch} raw'.strip() if raw else branch
                         curves.setdefault(branch, {})[record['step']] = value
     if not curves:
         raise ValueError(f'{work_dir!r} logged no {metric!r}')
@@ -88,14 +94,20 @@ def plot(lines: Dict[str, Curve],
         ys = [y for _, y in curve]
         # markers: a run of one epoch is one point, which a line alone
         # would not show
-        (line, ) = ax.plot(xs, ys, label=label,
-                           color=colours[i % len(colours)],
-                           linestyle='--' if label.endswith('cnn') else '-',
-                           marker='o', markersize=4)
+        (line, ) = ax.plot(
+            xs,
+            ys,
+            label=label,
+            color=colours[i % len(colours)],
+            linestyle='--' if label.endswith('cnn') else '-',
+            marker='o',
+            markersize=4)
         if bands and label in bands:
-            ax.fill_between(xs, [y - b for y, b in zip(ys, bands[label])],
-                            [y + b for y, b in zip(ys, bands[label])],
-                            color=line.get_color(), alpha=0.2)
+            ax.fill_between(
+                xs, [y - b for y, b in zip(ys, bands[label])],
+                [y + b for y, b in zip(ys, bands[label])],
+                color=line.get_color(),
+                alpha=0.2)
     ax.set_xlabel('epoch')
     ax.set_ylabel(ylabel)
     if title:
@@ -111,9 +123,11 @@ def plot(lines: Dict[str, Curve],
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dirs', nargs='+')
-    parser.add_argument('--labels', nargs='+',
-                        help='run names for the legend (default: the work '
-                        'dirs\' names)')
+    parser.add_argument(
+        '--labels',
+        nargs='+',
+        help='run names for the legend (default: the work '
+        'dirs\' names)')
     parser.add_argument('--metric', default='accuracy/top1')
     parser.add_argument('--out', default='curves.png')
     args = parser.parse_args(argv)

@@ -31,10 +31,13 @@ SPLIT_SEED = 0
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--out-dir', default='data/digits',
-                        help='where to write the dataset')
-    parser.add_argument('--size', type=int, default=32,
-                        help='side of the written images in pixels')
+    parser.add_argument(
+        '--out-dir', default='data/digits', help='where to write the dataset')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=32,
+        help='side of the written images in pixels')
     return parser.parse_args(argv)
 
 
@@ -74,8 +77,8 @@ def prepare_digits(out_dir: str = 'data/digits', size: int = 32) -> dict:
                 folder = osp.join(tmp, split, str(digits.target[i]))
                 os.makedirs(folder, exist_ok=True)
                 Image.fromarray(images[i]).resize(
-                    (size, size), Image.BILINEAR).save(
-                        osp.join(folder, f'{i:04d}.png'))
+                    (size, size),
+                    Image.BILINEAR).save(osp.join(folder, f'{i:04d}.png'))
             counts[split] = len(idx)
         with open(osp.join(tmp, 'classes.txt'), 'w') as f:
             f.write('\n'.join(str(c) for c in digits.target_names) + '\n')

@@ -54,11 +54,15 @@ class DatasetFileError(ValueError):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--src', default=DEBIAN_DIR,
-                        help='folder holding the four official *-ubyte.gz '
-                        'files (default: the Debian package\'s)')
-    parser.add_argument('--out', default='data/fashion_mnist',
-                        help='where to write the decompressed files')
+    parser.add_argument(
+        '--src',
+        default=DEBIAN_DIR,
+        help='folder holding the four official *-ubyte.gz '
+        'files (default: the Debian package\'s)')
+    parser.add_argument(
+        '--out',
+        default='data/fashion_mnist',
+        help='where to write the decompressed files')
     return parser.parse_args(argv)
 
 
@@ -84,8 +88,8 @@ def read_idx(path: str, kind: str, count: int) -> bytes:
     except (OSError, EOFError, zlib.error) as e:
         raise DatasetFileError(
             f'{path}: not a complete gzip file ({e}); {HOW_TO_GET}') from e
-    magic, dims = ((IMAGES_MAGIC, (count, SIDE, SIDE)) if kind == 'images'
-                   else (LABELS_MAGIC, (count, )))
+    magic, dims = ((IMAGES_MAGIC, (count, SIDE, SIDE)) if kind == 'images' else
+                   (LABELS_MAGIC, (count, )))
     header = 4 + 4 * len(dims)
     if len(data) < header:
         raise DatasetFileError(f'{path}: {len(data)} bytes, shorter than an '
@@ -107,10 +111,10 @@ def read_idx(path: str, kind: str, count: int) -> bytes:
     return data
 
 
-def prepare_fashion_mnist(src: str = DEBIAN_DIR,
-                          out: str = 'data/fashion_mnist',
-                          sizes: Optional[Dict[str, int]] = None
-                          ) -> Dict[str, int]:
+def prepare_fashion_mnist(
+        src: str = DEBIAN_DIR,
+        out: str = 'data/fashion_mnist',
+        sizes: Optional[Dict[str, int]] = None) -> Dict[str, int]:
     """Check and decompress the four files from ``src`` into ``out``.
 
     Args:

@@ -43,8 +43,8 @@ def _vit_head_to_linear(head: ConfigDict,
     return linear
 
 
-def _to_sdk_head(head: ConfigDict,
-                 state: Dict[str, torch.Tensor]) -> ConfigDict:
+def _to_sdk_head(head: ConfigDict, state: Dict[str,
+                                               torch.Tensor]) -> ConfigDict:
     """Swap a head MMDeploy's SDK cannot post-process for an equal one it
     can, renaming its weights in ``state``; other heads are kept."""
     if head.get('type') == 'VisionTransformerClsHead' and head.get(
@@ -54,8 +54,8 @@ def _to_sdk_head(head: ConfigDict,
 
 
 def _strip(state: Dict[str, torch.Tensor], prefix: str) -> OrderedDict:
-    return OrderedDict((k[len(prefix):], v) for k, v in state.items()
-                       if k.startswith(prefix))
+    return OrderedDict(
+        (k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
 
 
 def _pair_weights(ckpt: dict, use_ema: bool) -> Tuple[OrderedDict, bool]:
@@ -165,7 +165,8 @@ def extract_branch(config: str,
 
     # The weights must fit the stock model exactly.
     mismatch = state_dict_mismatch(
-        state, MODELS.build(copy.deepcopy(out_cfg.model)).state_dict())
+        state,
+        MODELS.build(copy.deepcopy(out_cfg.model)).state_dict())
     if mismatch:
         raise ExtractError(f'{checkpoint} does not fit branch `{branch}` of '
                            f'{config}: {mismatch}')
@@ -180,8 +181,10 @@ def extract_branch(config: str,
                 'mmengine_version'):
         if key in src_meta:
             meta[key] = copy.deepcopy(src_meta[key])
-    out = dict(meta=meta, state_dict=OrderedDict(
-        (k, v.detach().clone().contiguous()) for k, v in state.items()))
+    out = dict(
+        meta=meta,
+        state_dict=OrderedDict(
+            (k, v.detach().clone().contiguous()) for k, v in state.items()))
 
     os.makedirs(out_dir, exist_ok=True)
     cfg_path = osp.join(out_dir, f'{branch}.py')
@@ -189,4 +192,3 @@ def extract_branch(config: str,
     atomic_write(ckpt_path, lambda f: torch.save(out, f))
     atomic_write(cfg_path, lambda f: f.write(out_cfg.pretty_text.encode()))
     return cfg_path, ckpt_path
-

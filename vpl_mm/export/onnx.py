@@ -79,22 +79,24 @@ def deploy_onnx(deploy_cfg: str,
         torch2onnx(image, work_dir, save_file, deploy, model, checkpoint,
                    device)
     # export2SDK edits the model config it is given (pops head.type)
-    export2SDK(deploy, copy.deepcopy(model), work_dir, pth=checkpoint,
-               device=device)
+    export2SDK(
+        deploy, copy.deepcopy(model), work_dir, pth=checkpoint, device=device)
     onnx_path = osp.join(work_dir, save_file)
 
     processor = build_task_processor(model, deploy, device)
     torch_model = processor.build_pytorch_model(checkpoint).eval()
     _, inputs = processor.create_input(
-        image, get_input_shape(deploy),
+        image,
+        get_input_shape(deploy),
         data_preprocessor=torch_model.data_preprocessor)
     if isinstance(inputs, (list, tuple)):
         inputs = inputs[0]
     checks = [inputs]
     if get_dynamic_axes(deploy) and batch > 1:
         g = torch.Generator().manual_seed(0)
-        checks.append(inputs.repeat(batch, 1, 1, 1) + torch.randn(
-            (batch, ) + tuple(inputs.shape[1:]), generator=g))
+        checks.append(
+            inputs.repeat(batch, 1, 1, 1) +
+            torch.randn((batch, ) + tuple(inputs.shape[1:]), generator=g))
     session = ort.InferenceSession(
         onnx_path, providers=['CPUExecutionProvider'])
     input_name = session.get_inputs()[0].name

@@ -2,7 +2,7 @@
 import os
 import os.path as osp
 import tempfile
-from typing import Callable, IO, Union
+from typing import IO, Callable, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
@@ -27,8 +27,8 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.',
-                               suffix='.tmp')
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
     try:
         os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, 'wb') as f:

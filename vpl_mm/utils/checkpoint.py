@@ -30,8 +30,10 @@ def _numpy_globals() -> List[Any]:
         for attr in ('_reconstruct', 'scalar'):
             names.append((getattr(module, attr), f'{module_name}.{attr}'))
     names += [np.ndarray, np.dtype]
-    names += [type(np.dtype(t)) for t in (np.float64, np.float32, np.int64,
-                                          np.int32, np.bool_)]
+    names += [
+        type(np.dtype(t))
+        for t in (np.float64, np.float32, np.int64, np.int32, np.bool_)
+    ]
     return names
 
 
@@ -57,8 +59,8 @@ def checkpoint_safe_globals() -> List[Any]:
     Returns:
         list: Entries for :func:`torch.serialization.add_safe_globals`.
     """
-    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')
-            ] + _numpy_globals()
+    return [HistoryBuffer,
+            (_history_buffer_getattr, 'builtins.getattr')] + _numpy_globals()
 
 
 def register_checkpoint_safe_globals() -> None:
@@ -106,8 +108,8 @@ def _full_state_shapes(model) -> Dict[str, torch.Tensor]:
     with FSDP.summon_full_params(model, writeback=False):
         for prefix, module in model.module.named_modules():
             tensors = list(module.named_parameters(recurse=False)) + [
-                (name, buf) for name, buf in module.named_buffers(
-                    recurse=False)
+                (name, buf)
+                for name, buf in module.named_buffers(recurse=False)
                 if name not in module._non_persistent_buffers_set
             ]
             for name, tensor in tensors:
@@ -124,7 +126,7 @@ def check_resume_fits(runner, checkpoint: dict) -> None:
 
     MMEngine loads a resumed checkpoint non-strictly and only warns. Called
     by the hooks that receive the checkpoint first (``after_load_checkpoint``
-    of :class:`SafeCheckpointHook` and :class:`DualEMAHook`); does nothing
+    of :class:`SafeCheckpointHook` and :class:`SafeEMAHook`); does nothing
     for ``load_from``, which may load part of a model on purpose.
 
     Raises:

@@ -31,5 +31,5 @@ def keep_freed_memory() -> bool:
     return all(
         mallopt(param, value) == 1
         for param, value in ((M_MMAP_THRESHOLD, 32 * 2**20),
-                             (M_TRIM_THRESHOLD, 2**31 - 1),
-                             (M_TOP_PAD, 64 * 2**20)))
+                             (M_TRIM_THRESHOLD, 2**31 - 1), (M_TOP_PAD,
+                                                             64 * 2**20)))

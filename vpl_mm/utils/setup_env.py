@@ -10,9 +10,6 @@ from mmengine.config import Config
 DDP_WRAPPERS = ('MMDistributedDataParallel',
                 'MMSeparateDistributedDataParallel')
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-# optim wrappers that skip an update with non-finite gradients
-SKIPPING_WRAPPERS = ('SkipNonFiniteOptimWrapper', 'CPUAmpOptimWrapper',
-                     'AmpOptimWrapper')
 
 
 def _env_from_slurm() -> None:
@@ -25,7 +22,9 @@ def _env_from_slurm() -> None:
     if 'MASTER_ADDR' not in env:
         nodes = subprocess.run(
             ['scontrol', 'show', 'hostnames', env['SLURM_NODELIST']],
-            capture_output=True, text=True, check=True).stdout.split()
+            capture_output=True,
+            text=True,
+            check=True).stdout.split()
         env['MASTER_ADDR'] = nodes[0]
     env.setdefault('MASTER_PORT', '29500')
     env['WORLD_SIZE'] = env['SLURM_NTASKS']
@@ -36,8 +35,6 @@ def _env_from_slurm() -> None:
 def adapt_cfg_to_machine(cfg: Config) -> Config:
     """Make ``cfg`` run here, with or without a GPU.
 
-    - ``model.nonfinite='skip'`` with an optim wrapper that would apply
-      non-finite gradients is refused (``ValueError``).
     - A dataloader with ``num_workers=0`` gets ``persistent_workers=False``
       (PyTorch refuses persistent workers without workers; MMPretrain's
       ``tools/train.py`` turns them on by default).
@@ -55,13 +52,6 @@ def adapt_cfg_to_machine(cfg: Config) -> Config:
     """
     optim_wrapper = cfg.get('optim_wrapper')
     wrapper_type = (optim_wrapper or {}).get('type', 'OptimWrapper')
-    if (cfg.get('model', {}).get('nonfinite') == 'skip'
-            and wrapper_type.split('.')[-1] not in SKIPPING_WRAPPERS):
-        raise ValueError(
-            "model.nonfinite='skip' lets a non-finite loss through to the "
-            f'optim wrapper, but optim_wrapper.type={wrapper_type!r} would '
-            "apply it: set optim_wrapper.type='SkipNonFiniteOptimWrapper' "
-            '(or train with --amp).')
     for field in DATALOADERS:
         loader = cfg.get(field)
         if loader is not None and loader.get('num_workers', 0) == 0:

@@ -16,3 +16,11 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'cnn.': dict(lr_mult=5.0)}))
 train_cfg = dict(max_epochs=100)
 auto_scale_lr = dict(base_batch_size=512)
+
+# CIFAR hands over decoded 32x32 arrays: the same augmentation without
+# LoadImageFromFile, and test images resized to 224 (the CIFAR configs).
+cifar_train_pipeline = _base_.train_pipeline[1:]
+cifar_test_pipeline = [
+    dict(type='Resize', scale=224, interpolation='bicubic'),
+    dict(type='PackInputs'),
+]

@@ -3,9 +3,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
+from mmpretrain.registry import HOOKS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import HOOKS
 
 
 def draws():
@@ -34,8 +34,7 @@ def test_explicit_seed_and_rank(monkeypatch):
     hook = HOOKS.build(dict(type='ReseedHook', seed=7))
     assert draws_at(hook, 0, seed=0) == draws_at(hook, 0, seed=99)
     rank0 = draws_at(hook, 0)
-    monkeypatch.setattr('vpl_mm.engine.hooks.reseed_hook.get_rank',
-                        lambda: 1)
+    monkeypatch.setattr('vpl_mm.engine.hooks.reseed_hook.get_rank', lambda: 1)
     assert draws_at(hook, 0) != rank0
 
 
@@ -61,8 +60,7 @@ def test_iteration_based_loop_reseeds_before_each_fetch():
     assert run(3) == resumed  # deterministic whatever came before
     assert resumed[0] != run(0)[0]  # each iteration its own numbers
     loop = SimpleNamespace(dataloader_iterator=fetches())
-    hook.before_train_epoch(SimpleNamespace(seed=0, epoch=0,
-                                            train_loop=loop))
+    hook.before_train_epoch(SimpleNamespace(seed=0, epoch=0, train_loop=loop))
     assert [next(loop.dataloader_iterator) for _ in range(4)][3] == \
         resumed[0]
     assert resumed[0] != draws_at(hook, 3)  # not an epoch's stream

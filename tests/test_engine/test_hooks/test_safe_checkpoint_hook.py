@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub
+from mmpretrain.registry import HOOKS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import HOOKS
 
 
 class FakeRunner:
@@ -66,9 +66,8 @@ def test_keeps_max_keep_ckpts(tmp_path):
     hook.before_train(runner)
     for step in range(1, 5):
         hook._save_checkpoint_with_step(runner, step, {})
-    assert sorted(f for f in os.listdir(tmp_path) if f.endswith('.pth')) == [
-        'epoch_3.pth', 'epoch_4.pth'
-    ]
+    assert sorted(f for f in os.listdir(tmp_path)
+                  if f.endswith('.pth')) == ['epoch_3.pth', 'epoch_4.pth']
     assert runner.message_hub.get_info('keep_ckpt_ids') == [3, 4]
 
 
@@ -89,8 +88,8 @@ def test_resume_refuses_another_model(tmp_path):
     with pytest.raises(ValueError, match=r"missing \['bias'\]"):
         hook.after_load_checkpoint(
             runner, dict(state_dict=dict(weight=torch.zeros(2, 2))))
-    hook.after_load_checkpoint(
-        runner, dict(state_dict=runner.model.state_dict()))
+    hook.after_load_checkpoint(runner,
+                               dict(state_dict=runner.model.state_dict()))
     # load_from (not a resume) may load part of a model on purpose
     runner._resume = False
     hook.after_load_checkpoint(runner, dict(state_dict=other))

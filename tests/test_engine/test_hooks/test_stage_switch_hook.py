@@ -4,10 +4,10 @@ from types import SimpleNamespace
 from unittest.mock import MagicMock
 
 import pytest
-
-import vpl_mm  # noqa: F401
 from mmengine.logging import MessageHub
 from mmpretrain.registry import HOOKS
+
+import vpl_mm  # noqa: F401
 
 COUNTER = itertools.count()
 
@@ -55,20 +55,23 @@ def test_paper_default_five_epochs():
     assert 'epoch 5/5' in messages[2] and '"KL only"' in messages[2]
 
 
-FLAGS = {'CL only': (True, False), 'CL + KL': (True, True),
-         'KL only': (False, True)}
+FLAGS = {
+    'CL only': (True, False),
+    'CL + KL': (True, True),
+    'KL only': (False, True)
+}
 
 
 @pytest.mark.parametrize('total,x,y', [(100, 20, 20), (300, 20, 20),
-                                       (3, 20, 20), (10, 0, 0),
-                                       (10, 40, 40), (10, 50, 50),
-                                       (10, 100, 0), (7, 30, 10),
+                                       (3, 20, 20), (10, 0, 0), (10, 40, 40),
+                                       (10, 50, 50), (10, 100, 0), (7, 30, 10),
                                        (9, 12.5, 33.4)])
 def test_boundaries_by_epoch(total, x, y):
     hook = HOOKS.build(dict(type='StageSwitchHook', x=x, y=y))
     seen, _ = run_epochs(hook, total)
-    assert seen == [FLAGS[reference_stage(e, total, x, y)]
-                    for e in range(total)]
+    assert seen == [
+        FLAGS[reference_stage(e, total, x, y)] for e in range(total)
+    ]
 
 
 def test_paper_counts():
@@ -94,8 +97,7 @@ def test_by_iteration():
     assert seen[39] == (True, True) and seen[40] == (False, True)
 
 
-@pytest.mark.parametrize('epoch,flags', [(0, (True, False)),
-                                         (3, (True, True)),
+@pytest.mark.parametrize('epoch,flags', [(0, (True, False)), (3, (True, True)),
                                          (8, (False, True))])
 def test_resume_lands_in_right_stage(epoch, flags):
     # A resumed run starts with a freshly built head (both flags on) and a
@@ -127,12 +129,12 @@ def test_history_of_inactive_term_is_dropped():
     for key in ('train/loss_cl', 'train/loss_kl', 'train/loss'):
         runner.message_hub.update_scalar(key, 1.0)
     hook.before_train_epoch(runner)  # CL + KL: both kept
-    assert {'train/loss_cl', 'train/loss_kl'} <= set(
-        runner.message_hub.log_scalars)
+    assert {'train/loss_cl',
+            'train/loss_kl'} <= set(runner.message_hub.log_scalars)
     runner.epoch = 4
     hook.before_train_epoch(runner)  # KL only
-    assert set(runner.message_hub.log_scalars) == {'train/loss_kl',
-                                                   'train/loss'}
+    assert set(
+        runner.message_hub.log_scalars) == {'train/loss_kl', 'train/loss'}
 
 
 def test_schedule_is_logged_before_training():
@@ -145,8 +147,8 @@ def test_schedule_is_logged_before_training():
 
 def test_rejects_model_without_pair_head():
     hook = HOOKS.build(dict(type='StageSwitchHook'))
-    runner = SimpleNamespace(model=SimpleNamespace(), epoch=0, max_epochs=5,
-                             logger=MagicMock())
+    runner = SimpleNamespace(
+        model=SimpleNamespace(), epoch=0, max_epochs=5, logger=MagicMock())
     with pytest.raises(TypeError, match='pair_head'):
         hook.before_train(runner)
 

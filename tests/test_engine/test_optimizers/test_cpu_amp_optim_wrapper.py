@@ -1,14 +1,15 @@
 import torch
+from mmpretrain.registry import MODELS, OPTIM_WRAPPERS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS, OPTIM_WRAPPERS
 
 
 def test_bf16_forward_fp32_plm_losses(pair_cfg, batch):
     model = MODELS.build(pair_cfg)
     wrapper = OPTIM_WRAPPERS.build(
-        dict(type='CPUAmpOptimWrapper',
-             optimizer=torch.optim.AdamW(model.parameters(), lr=1e-3)))
+        dict(
+            type='CPUAmpOptimWrapper',
+            optimizer=torch.optim.AdamW(model.parameters(), lr=1e-3)))
     before = [p.detach().clone() for p in model.parameters()]
     with wrapper.optim_context(model):
         logits = model(batch[0], mode='tensor')

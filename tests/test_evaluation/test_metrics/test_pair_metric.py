@@ -1,19 +1,24 @@
 import pytest
 import torch
-
-import vpl_mm  # noqa: F401
 from mmengine.evaluator import Evaluator
 from mmpretrain.registry import METRICS
 
+import vpl_mm  # noqa: F401
+
 
 def sample(gt, cnn_score, trans_score):
+
     def branch(score):
         score = torch.tensor(score)
-        return dict(gt_label=torch.tensor([gt]), pred_score=score,
-                    pred_label=score.argmax().view(1))
+        return dict(
+            gt_label=torch.tensor([gt]),
+            pred_score=score,
+            pred_label=score.argmax().view(1))
 
-    return dict(gt_label=torch.tensor([gt]), cnn=branch(cnn_score),
-                trans=branch(trans_score))
+    return dict(
+        gt_label=torch.tensor([gt]),
+        cnn=branch(cnn_score),
+        trans=branch(trans_score))
 
 
 SAMPLES = [
@@ -42,19 +47,25 @@ def test_per_branch_accuracy():
 
 def test_several_metrics_and_one_branch():
     metric = METRICS.build(
-        dict(type='PairMetric',
-             metric=[dict(type='Accuracy', topk=(1, )),
-                     dict(type='SingleLabelMetric', items=('precision', ))],
-             branches=('trans', )))
+        dict(
+            type='PairMetric',
+            metric=[
+                dict(type='Accuracy', topk=(1, )),
+                dict(type='SingleLabelMetric', items=('precision', ))
+            ],
+            branches=('trans', )))
     metric.process(None, SAMPLES)
     results = metric.evaluate(len(SAMPLES))
-    assert set(results) == {'trans/accuracy/top1',
-                            'trans/single-label/precision'}
+    assert set(results) == {
+        'trans/accuracy/top1', 'trans/single-label/precision'
+    }
 
 
 def test_missing_branch_field():
     metric = METRICS.build(
         dict(type='PairMetric', metric=dict(type='Accuracy')))
     with pytest.raises(KeyError, match='no `cnn` field'):
-        metric.process(None, [dict(gt_label=torch.tensor([0]),
-                                   pred_score=torch.tensor([1., 0.]))])
+        metric.process(None, [
+            dict(
+                gt_label=torch.tensor([0]), pred_score=torch.tensor([1., 0.]))
+        ])

@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
+from mmpretrain.registry import METRICS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import METRICS
 
 # val images 1..5: real label sets (image 4 has none: skipped)
 REAL = [[0], [1, 2], [3], [], [2]]
@@ -47,10 +47,10 @@ def test_hand_made_real_json(real_json):
 
 def test_under_pair_metric(real_json):
     metric = METRICS.build(
-        dict(type='PairMetric',
-             metric=dict(type='RealAccuracy', real_json=real_json,
-                         topk=(1, )),
-             branches=('cnn', )))
+        dict(
+            type='PairMetric',
+            metric=dict(type='RealAccuracy', real_json=real_json, topk=(1, )),
+            branches=('cnn', )))
     metric.process(None, [dict(cnn=s) for s in SAMPLES])
     assert metric.evaluate(len(SAMPLES)) == pytest.approx(
         {'cnn/real/top1': 50.0})
@@ -59,8 +59,8 @@ def test_under_pair_metric(real_json):
 def test_needs_val_file_names(real_json):
     metric = METRICS.build(dict(type='RealAccuracy', real_json=real_json))
     with pytest.raises(ValueError, match='ILSVRC2012_val_XXXXXXXX'):
-        metric.process(None, [dict(img_path='x.png',
-                                   pred_score=torch.zeros(4))])
+        metric.process(None,
+                       [dict(img_path='x.png', pred_score=torch.zeros(4))])
     with pytest.raises(ValueError, match='no entry 9'):
         metric.process(None, [sample(9, [0., 0., 0., 0.])])
 
@@ -68,16 +68,18 @@ def test_needs_val_file_names(real_json):
 def _dist_worker(rank, init_file, real_json, out):
     import torch.distributed as dist
     from mmengine.dataset import DefaultSampler
-    dist.init_process_group('gloo', init_method=f'file://{init_file}',
-                            rank=rank, world_size=2)
+    dist.init_process_group(
+        'gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
     # MMEngine's sampler pads 5 images to 6: rank 0 gets 1, 3, 5; rank 1
     # gets 2, 4 and image 1 again
     indices = list(DefaultSampler(SAMPLES, shuffle=False))
-    evaluator = Evaluator(METRICS.build(
-        dict(type='RealAccuracy', real_json=real_json, topk=(1, 2))))
+    evaluator = Evaluator(
+        METRICS.build(
+            dict(type='RealAccuracy', real_json=real_json, topk=(1, 2))))
     evaluator.process([SAMPLES[i] for i in indices])
-    torch.save(dict(indices=indices, metrics=evaluator.evaluate(
-        len(SAMPLES))), f'{out}.{rank}')
+    torch.save(
+        dict(indices=indices, metrics=evaluator.evaluate(len(SAMPLES))),
+        f'{out}.{rank}')
     dist.destroy_process_group()
 
 
@@ -86,8 +88,8 @@ def test_distributed_with_padding_equals_one_process(real_json, tmp_path):
     sampler's padding by position, so every image must leave a result."""
     import torch.multiprocessing as mp
     out = str(tmp_path / 'result')
-    mp.spawn(_dist_worker, args=(str(tmp_path / 'init'), real_json, out),
-             nprocs=2)
+    mp.spawn(
+        _dist_worker, args=(str(tmp_path / 'init'), real_json, out), nprocs=2)
     ranks = [torch.load(f'{out}.{rank}') for rank in range(2)]
     assert [r['indices'] for r in ranks] == [[0, 2, 4], [1, 3, 0]]
     for r in ranks:

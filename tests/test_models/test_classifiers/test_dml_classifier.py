@@ -5,16 +5,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 
 
 def kl(target_logits, logits):
     """KL(softmax(target) || softmax(logits)), batch mean, T = 1."""
     p = F.softmax(target_logits, 1)
-    return (p * (F.log_softmax(target_logits, 1) -
-                 F.log_softmax(logits, 1))).sum(1).mean()
+    return (p * (F.log_softmax(target_logits, 1) - F.log_softmax(logits, 1))
+            ).sum(1).mean()
 
 
 def reference_step(cnn, trans, x, y, fresh=True):
@@ -74,11 +74,12 @@ def test_train_step_matches_reference(dml_cfg, batch):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
         # BatchNorm's running statistics too
         for (key, a), b in zip(got.named_buffers(), want.buffers()):
-            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6,
-                                       msg=key)
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=key)
     # each batch once: one update of the running statistics per iteration
-    tracked = [b for k, b in model.cnn.named_buffers()
-               if k.endswith('num_batches_tracked')]
+    tracked = [
+        b for k, b in model.cnn.named_buffers()
+        if k.endswith('num_batches_tracked')
+    ]
     assert tracked and all(int(b) == 1 for b in tracked)
     # the update order matters: a stale partner gives another transformer
     assert any(not torch.allclose(a, b, atol=1e-6)
@@ -91,7 +92,8 @@ def test_loss_and_predict_modes(dml_cfg, batch):
     model = MODELS.build(dml_cfg).eval()
     inputs, samples = batch
     losses = model(inputs, samples, mode='loss')
-    assert set(losses) == {'loss_cnn', 'loss_kl_cnn', 'loss_trans',
-                           'loss_kl_trans'}
+    assert set(losses) == {
+        'loss_cnn', 'loss_kl_cnn', 'loss_trans', 'loss_kl_trans'
+    }
     preds = model(inputs, copy.deepcopy(samples), mode='predict')
     assert preds[0].cnn.pred_score.shape == (10, )

@@ -5,9 +5,9 @@ import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 
 
 @pytest.fixture
@@ -17,15 +17,17 @@ def teacher_ckpt(tiny_trans_cfg, tmp_path):
     solo = MODELS.build(tiny_trans_cfg)
     solo.init_weights()
     path = str(tmp_path / 'solo_trans.pth')
-    torch.save(dict(meta=dict(epoch=300), state_dict=solo.state_dict()),
-               path)
+    torch.save(dict(meta=dict(epoch=300), state_dict=solo.state_dict()), path)
     return path, solo.state_dict()
 
 
 def build_dis(pair_cfg, ckpt):
     model = MODELS.build(
-        dict(pair_cfg, teacher='trans', teacher_checkpoint=ckpt,
-             pair_head=dict(restrict_grad=False)))
+        dict(
+            pair_cfg,
+            teacher='trans',
+            teacher_checkpoint=ckpt,
+            pair_head=dict(restrict_grad=False)))
     model.init_weights()
     return model
 
@@ -42,17 +44,20 @@ def test_teacher_is_loaded_frozen_and_in_eval(pair_cfg, teacher_ckpt):
     assert not any(m.training for m in model.trans.modules())
 
 
-def test_training_steps_leave_teacher_untouched(pair_cfg, teacher_ckpt,
-                                                batch):
+def test_training_steps_leave_teacher_untouched(pair_cfg, teacher_ckpt, batch):
     path, state = teacher_ckpt
     model = build_dis(pair_cfg, path)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         optim = build_optim_wrapper(
             model,
-            dict(optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.05),
-                 paramwise_cfg=dict(custom_keys={'cnn.': dict(lr_mult=2.5)})))
-    in_optimizer = {id(p) for g in optim.optimizer.param_groups
-                    for p in g['params']}
+            dict(
+                optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.05),
+                paramwise_cfg=dict(custom_keys={'cnn.': dict(lr_mult=2.5)})))
+    in_optimizer = {
+        id(p)
+        for g in optim.optimizer.param_groups
+        for p in g['params']
+    }
     assert not any(id(p) in in_optimizer for p in model.trans.parameters())
     assert all(id(p) in in_optimizer for p in model.cnn.parameters())
 
@@ -78,8 +83,7 @@ def test_teacher_errors(pair_cfg, tmp_path, tiny_cnn_cfg):
         MODELS.build(dict(pair_cfg, teacher='cnn'))
     # a checkpoint of another model is refused when loading
     wrong = str(tmp_path / 'wrong.pth')
-    torch.save(dict(state_dict=MODELS.build(tiny_cnn_cfg).state_dict()),
-               wrong)
+    torch.save(dict(state_dict=MODELS.build(tiny_cnn_cfg).state_dict()), wrong)
     model = MODELS.build(
         dict(pair_cfg, teacher='trans', teacher_checkpoint=wrong))
     with pytest.raises(RuntimeError, match='state_dict'):
@@ -94,9 +98,8 @@ def kl_reference(p_logits, q_logits):
 
 @pytest.mark.parametrize('teacher,student', [('cnn', 'trans'),
                                              ('trans', 'cnn')])
-def test_student_kl_targets_the_teacher(pair_cfg, tiny_cnn_cfg,
-                                        tiny_trans_cfg, tmp_path, batch,
-                                        teacher, student):
+def test_student_kl_targets_the_teacher(pair_cfg, tiny_cnn_cfg, tiny_trans_cfg,
+                                        tmp_path, batch, teacher, student):
     """Distillation minimises KL(p_teacher || p_student) whichever branch
     teaches; for a CNN teacher that is the reverse of eq. 6."""
     torch.manual_seed(1)
@@ -104,8 +107,11 @@ def test_student_kl_targets_the_teacher(pair_cfg, tiny_cnn_cfg,
     path = str(tmp_path / 'teacher.pth')
     torch.save(dict(state_dict=solo.state_dict()), path)
     model = MODELS.build(
-        dict(pair_cfg, teacher=teacher, teacher_checkpoint=path,
-             pair_head=dict(restrict_grad=False)))
+        dict(
+            pair_cfg,
+            teacher=teacher,
+            teacher_checkpoint=path,
+            pair_head=dict(restrict_grad=False)))
     model.init_weights()
     assert model.pair_head.kl_target == teacher
     model.train()
@@ -113,8 +119,8 @@ def test_student_kl_targets_the_teacher(pair_cfg, tiny_cnn_cfg,
     loss_kl = model(inputs, samples, mode='loss')['loss_kl']
     with torch.no_grad():
         z = {name: model.embed(name, inputs)[1] for name in ('cnn', 'trans')}
-    torch.testing.assert_close(
-        loss_kl.double(), kl_reference(z[teacher], z[student]))
+    torch.testing.assert_close(loss_kl.double(),
+                               kl_reference(z[teacher], z[student]))
     # and it is not the reverse KL (the two differ for these logits)
     assert not torch.allclose(loss_kl.double(),
                               kl_reference(z[student], z[teacher]))
@@ -125,5 +131,9 @@ def test_student_kl_targets_the_teacher(pair_cfg, tiny_cnn_cfg,
 
 def test_teacher_and_kl_target_must_agree(pair_cfg):
     with pytest.raises(ValueError, match='kl_target'):
-        MODELS.build(dict(pair_cfg, teacher='cnn', teacher_checkpoint='x',
-                          pair_head=dict(kl_target='trans')))
+        MODELS.build(
+            dict(
+                pair_cfg,
+                teacher='cnn',
+                teacher_checkpoint='x',
+                pair_head=dict(kl_target='trans')))

@@ -5,9 +5,9 @@ import copy
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 
 
 def build(pair_cfg, seed=0, **kwargs):
@@ -22,8 +22,10 @@ def grads_of(model, batch):
     model.zero_grad()
     losses = model(*batch, mode='loss')
     sum(losses.values()).backward()
-    return {k: p.grad.clone() for k, p in model.named_parameters()
-            if p.grad is not None}
+    return {
+        k: p.grad.clone()
+        for k, p in model.named_parameters() if p.grad is not None
+    }
 
 
 def state(model):
@@ -41,8 +43,8 @@ def same(a, b, atol=1e-6, rtol=1e-4):
 
 
 def one_step(model, batch):
-    wrapper = build_optim_wrapper(
-        model, dict(optimizer=dict(type='AdamW', lr=1e-3)))
+    wrapper = build_optim_wrapper(model,
+                                  dict(optimizer=dict(type='AdamW', lr=1e-3)))
     before = state(model)
     log_vars = model.train_step(
         dict(inputs=batch[0], data_samples=batch[1]), wrapper)
@@ -74,8 +76,10 @@ def test_grad_checkpoint(pair_cfg, batch):
     assert type(saving.trans.backbone.layers[0]).__name__ == \
         'CheckpointWrapper'
     # (parameter names gain torch's wrapper prefix; the values are equal)
-    grads = {k.replace('_checkpoint_wrapped_module.', ''): g
-             for k, g in grads_of(saving, batch).items()}
+    grads = {
+        k.replace('_checkpoint_wrapped_module.', ''): g
+        for k, g in grads_of(saving, batch).items()
+    }
     assert same(grads_of(plain, batch), grads)
     assert one_step(saving, batch)
     with pytest.raises(ValueError, match="no module 'backbone.blocks'"):
@@ -96,14 +100,14 @@ def test_gradient_accumulation(pair_cfg, batch):
     model = build(pair_cfg)
     reference = build(pair_cfg)
     wrapper = build_optim_wrapper(
-        model, dict(optimizer=dict(type='AdamW', lr=1e-3),
-                    accumulative_counts=2))
+        model,
+        dict(optimizer=dict(type='AdamW', lr=1e-3), accumulative_counts=2))
     start = params(model)
-    model.train_step(dict(inputs=halves[0][0], data_samples=halves[0][1]),
-                     wrapper)
+    model.train_step(
+        dict(inputs=halves[0][0], data_samples=halves[0][1]), wrapper)
     assert same(start, params(model), atol=0, rtol=0)  # no step yet
-    model.train_step(dict(inputs=halves[1][0], data_samples=halves[1][1]),
-                     wrapper)
+    model.train_step(
+        dict(inputs=halves[1][0], data_samples=halves[1][1]), wrapper)
     g1, g2 = (grads_of(reference, half) for half in halves)
     optimizer = torch.optim.AdamW(reference.parameters(), lr=1e-3)
     for k, p in reference.named_parameters():
@@ -114,14 +118,13 @@ def test_gradient_accumulation(pair_cfg, batch):
 
 def test_dml_refuses_gradient_accumulation(tiny_cnn_cfg, tiny_trans_cfg,
                                            batch):
-    model = MODELS.build(dict(type='DMLClassifier', cnn=tiny_cnn_cfg,
-                              trans=tiny_trans_cfg))
+    model = MODELS.build(
+        dict(type='DMLClassifier', cnn=tiny_cnn_cfg, trans=tiny_trans_cfg))
     wrapper = build_optim_wrapper(
-        model, dict(optimizer=dict(type='AdamW', lr=1e-3),
-                    accumulative_counts=2))
+        model,
+        dict(optimizer=dict(type='AdamW', lr=1e-3), accumulative_counts=2))
     with pytest.raises(ValueError, match='accumulative_counts=2'):
-        model.train_step(dict(inputs=batch[0], data_samples=batch[1]),
-                         wrapper)
+        model.train_step(dict(inputs=batch[0], data_samples=batch[1]), wrapper)
 
 
 def test_compile(pair_cfg, batch):

@@ -1,8 +1,8 @@
 import pytest
 import torch
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 from vpl_mm.models import PairContrastiveLoss, PairKLDivLoss
 
 
@@ -36,9 +36,9 @@ def test_values_follow_the_losses():
     torch.testing.assert_close(losses['loss_kl'], expected_kl)
 
 
-@pytest.mark.parametrize('use_cl,use_kl,keys',
-                         [(True, False, {'loss_cl'}),
-                          (False, True, {'loss_kl'}), (False, False, set())])
+@pytest.mark.parametrize('use_cl,use_kl,keys', [(True, False, {'loss_cl'}),
+                                                (False, True, {'loss_kl'}),
+                                                (False, False, set())])
 def test_flags_select_terms(use_cl, use_kl, keys):
     head = build_head()
     head.use_cl, head.use_kl = use_cl, use_kl
@@ -116,8 +116,9 @@ def test_kl_target_cnn_swaps_the_kl_and_its_restriction():
     loss = head.loss(h_cnn, h_trans, z_cnn, z_trans)['loss_kl']
     # KL(p_cnn || p_trans), by hand
     p = z_cnn.detach().double().softmax(1)
-    expected = (p * (p.log() - z_trans.detach().double().log_softmax(1))
-                ).sum(1).mean()
+    expected = (
+        p *
+        (p.log() - z_trans.detach().double().log_softmax(1))).sum(1).mean()
     torch.testing.assert_close(loss.double(), expected)
     loss.backward()  # the target (the CNN) is detached
     assert z_cnn.grad is None and z_trans.grad.abs().sum() > 0

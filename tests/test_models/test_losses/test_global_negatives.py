@@ -41,16 +41,15 @@ def naive_gather(x):
 
 def _worker(rank, init_file, out):
     from torch.nn.parallel import DistributedDataParallel
-    dist.init_process_group('gloo', init_method=f'file://{init_file}',
-                            rank=rank, world_size=2)
+    dist.init_process_group(
+        'gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
     results = {}
     for name in ('gather', 'naive', 'local', 'uneven'):
         x = make_data()[rank * N:(rank + 1) * N]
         if name == 'uneven':  # e.g. an epoch's last batch: 8 and 4 images
             x = make_data()[:N + 2] if rank == 0 else make_data()[N + 2:]
         model = DistributedDataParallel(Encoders())
-        loss_fn = PairContrastiveLoss(temperature=TAU,
-                                      gather=name != 'local')
+        loss_fn = PairContrastiveLoss(temperature=TAU, gather=name != 'local')
         if name == 'naive':
             import vpl_mm.models.losses.pair_contrastive_loss as module
             module.all_gather_with_grad, real = naive_gather, \
@@ -65,16 +64,19 @@ def _worker(rank, init_file, out):
         dist.all_reduce(mean_loss)
         results[name] = dict(
             loss=mean_loss / 2,
-            grads={k: p.grad.clone()
-                   for k, p in model.module.named_parameters()})
+            grads={
+                k: p.grad.clone()
+                for k, p in model.module.named_parameters()
+            })
     # unequal rows per rank: gathered in rank order, gradient summed
     rows = torch.full((2 + rank, 3), float(rank + 1), requires_grad=True)
     gathered, start = all_gather_with_grad(rows)
-    weights = torch.arange(gathered.numel(), dtype=torch.float).view_as(
-        gathered) * (rank + 1)  # each rank's loss weighs rows differently
+    weights = torch.arange(
+        gathered.numel(), dtype=torch.float).view_as(gathered) * (
+            rank + 1)  # each rank's loss weighs rows differently
     (gathered * weights).sum().backward()
-    results['unequal'] = dict(gathered=gathered.detach(), start=start,
-                              grad=rows.grad)
+    results['unequal'] = dict(
+        gathered=gathered.detach(), start=start, grad=rows.grad)
     torch.save(results, f'{out}.{rank}')
     dist.destroy_process_group()
 
@@ -131,5 +133,6 @@ def test_one_process_gather_is_a_no_op():
     x = torch.randn(3, 2)
     assert all_gather_with_grad(x) == (x, 0)
     a, b = torch.randn(2, 4, 3)
-    assert torch.equal(PairContrastiveLoss(gather=True)(a, b),
-                       PairContrastiveLoss()(a, b))
+    assert torch.equal(
+        PairContrastiveLoss(gather=True)(a, b),
+        PairContrastiveLoss()(a, b))

@@ -2,9 +2,9 @@ import math
 
 import pytest
 import torch
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 from vpl_mm.models import PairContrastiveLoss
 
 
@@ -29,13 +29,16 @@ def reference_loss(h_cnn, h_trans, tau, normalize=False, labels=None):
     total = 0.
     for own, other in ((a, b), (b, a)):
         for i in range(n):
+
             def kept(j):
                 return labels is None or labels[j] != labels[i]
 
-            candidates = [sim(own[i], other[j]) for j in range(n)
-                          if j == i or kept(j)]
-            candidates += [sim(own[i], own[k]) for k in range(n)
-                           if k != i and kept(k)]
+            candidates = [
+                sim(own[i], other[j]) for j in range(n) if j == i or kept(j)
+            ]
+            candidates += [
+                sim(own[i], own[k]) for k in range(n) if k != i and kept(k)
+            ]
             total += sim(own[i], other[i]) - logsumexp(candidates)
     return -total / (2 * n)
 
@@ -54,8 +57,9 @@ def test_matches_loop_reference(n, d, tau):
 
 def test_cosine_option_and_loss_weight():
     g = torch.Generator().manual_seed(1)
-    h_cnn, h_trans = torch.randn(6, 10, generator=g), torch.randn(
-        6, 10, generator=g)
+    h_cnn, h_trans = torch.randn(
+        6, 10, generator=g), torch.randn(
+            6, 10, generator=g)
     loss = PairContrastiveLoss(
         temperature=0.2, normalize=True, loss_weight=0.3)(h_cnn, h_trans)
     expected = 0.3 * reference_loss(h_cnn, h_trans, 0.2, normalize=True)
@@ -129,7 +133,8 @@ def test_exclude_same_class_matches_loop_reference(normalize):
     loss = loss_fn(h_cnn, h_trans, labels)
     assert loss.item() == pytest.approx(
         reference_loss(h_cnn, h_trans, 0.5, normalize, labels.tolist()),
-        rel=1e-5, abs=1e-6)
+        rel=1e-5,
+        abs=1e-6)
     # it does remove candidates: the plain loss differs
     assert loss.item() != pytest.approx(
         reference_loss(h_cnn, h_trans, 0.5, normalize), rel=1e-3)
@@ -141,11 +146,13 @@ def test_exclude_same_class_matches_loop_reference(normalize):
 def test_learnable_temperature_starts_at_tau_learns_and_is_clipped():
     g = torch.Generator().manual_seed(4)
     h_cnn, h_trans = torch.randn(2, 6, 5, generator=g)
-    loss_fn = PairContrastiveLoss(temperature=0.2, normalize=True,
-                                  learnable_temperature=True,
-                                  max_inverse_temperature=10.)
-    assert [n for n, _ in loss_fn.named_parameters()] == [
-        'log_inverse_temperature']
+    loss_fn = PairContrastiveLoss(
+        temperature=0.2,
+        normalize=True,
+        learnable_temperature=True,
+        max_inverse_temperature=10.)
+    assert [n for n, _ in loss_fn.named_parameters()
+            ] == ['log_inverse_temperature']
     loss = loss_fn(h_cnn, h_trans)
     assert loss.item() == pytest.approx(
         reference_loss(h_cnn, h_trans, 0.2, normalize=True), rel=1e-5)

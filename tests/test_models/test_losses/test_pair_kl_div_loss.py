@@ -2,9 +2,9 @@ import math
 
 import pytest
 import torch
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 from vpl_mm.models import PairKLDivLoss
 
 
@@ -57,8 +57,9 @@ def test_no_detach_inside():
 
 def test_fp32_under_autocast_with_large_logits():
     g = torch.Generator().manual_seed(0)
-    z_cnn, z_trans = 50 * torch.randn(16, 1000, generator=g), 50 * torch.randn(
-        16, 1000, generator=g)
+    z_cnn, z_trans = 50 * torch.randn(
+        16, 1000, generator=g), 50 * torch.randn(
+            16, 1000, generator=g)
     expected = PairKLDivLoss()(z_cnn, z_trans)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         loss = PairKLDivLoss()(z_cnn, z_trans)

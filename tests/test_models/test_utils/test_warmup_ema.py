@@ -1,8 +1,8 @@
 import pytest
 import torch
+from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from mmpretrain.registry import MODELS
 
 
 def timm_decay(step, decay=0.9999, gamma=1.0, power=2 / 3, min_decay=0.0):

@@ -1,8 +1,8 @@
-from .dual_ema_hook import DualEMAHook
 from .reseed_hook import ReseedHook
 from .safe_checkpoint_hook import SafeCheckpointHook
+from .safe_ema_hook import SafeEMAHook
 from .stage_switch_hook import StageSwitchHook
 
 __all__ = [
-    'DualEMAHook', 'ReseedHook', 'SafeCheckpointHook', 'StageSwitchHook'
+    'ReseedHook', 'SafeCheckpointHook', 'SafeEMAHook', 'StageSwitchHook'
 ]

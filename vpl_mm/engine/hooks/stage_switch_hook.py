@@ -125,10 +125,10 @@ class StageSwitchHook(Hook):
         step, total, unit = self._progress(runner)
         first, last = self.boundaries(total)
         self._pair_head(runner)
-        spans = ', '.join(
-            f'{name} {_span(begin + 1, end)}' for name, begin, end in (
-                ('CL only', 0, first), ('CL + KL', first, last),
-                ('KL only', last, total)))
+        spans = ', '.join(f'{name} {_span(begin + 1, end)}'
+                          for name, begin, end in (('CL only', 0, first),
+                                                   ('CL + KL', first, last),
+                                                   ('KL only', last, total)))
         runner.logger.info(f'StageSwitchHook: x={self.x}%, y={self.y}% of '
                            f'{total} {unit}s: {spans}')
 

@@ -1,4 +1,4 @@
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
-from .skip_nonfinite_optim_wrapper import SkipNonFiniteOptimWrapper
+from .nonfinite_optim_wrapper import NonFiniteOptimWrapper, iteration_text
 
-__all__ = ['CPUAmpOptimWrapper', 'SkipNonFiniteOptimWrapper']
+__all__ = ['CPUAmpOptimWrapper', 'NonFiniteOptimWrapper', 'iteration_text']

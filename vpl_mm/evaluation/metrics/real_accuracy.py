@@ -43,9 +43,8 @@ class RealAccuracy(BaseMetric):
         path = sample.get('img_path')
         match = self.VAL_NAME.search(osp.basename(path or ''))
         if match is None:
-            raise ValueError(
-                'RealAccuracy needs ImageNet val file names '
-                f'(ILSVRC2012_val_XXXXXXXX.JPEG), got {path!r}')
+            raise ValueError('RealAccuracy needs ImageNet val file names '
+                             f'(ILSVRC2012_val_XXXXXXXX.JPEG), got {path!r}')
         index = int(match.group(1)) - 1
         if not 0 <= index < len(self.real_labels):
             raise ValueError(f'{path}: no entry {index + 1} in real.json '
@@ -68,8 +67,9 @@ class RealAccuracy(BaseMetric):
                 continue
             top = torch.as_tensor(sample['pred_score']).topk(k).indices
             self.results.append(
-                tuple(bool(set(top[:i].tolist()) & set(labels))
-                      for i in self.topk))
+                tuple(
+                    bool(set(top[:i].tolist()) & set(labels))
+                    for i in self.topk))
 
     def compute_metrics(self, results: List[Tuple[bool, ...]]) -> dict:
         results = [r for r in results if r]  # as in ReaL

@@ -83,6 +83,9 @@ class DMLClassifier(TwoBranchClassifier):
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
         """One DML iteration: the CNN's update, then the transformer's.
 
+        A non-finite loss term is handled as in :meth:`parse_losses`: by
+        default a NaN input stops before the CNN's update.
+
         Raises:
             ValueError: with gradient accumulation (``accumulative_counts``),
                 which counts updates, and DML makes two per iteration.
@@ -109,8 +112,7 @@ class DMLClassifier(TwoBranchClassifier):
                 frozen_norm_statistics(self.branch(cnn)):
             fresh_cnn = self._logits(cnn, inputs)
         with optim_wrapper.optim_context(self):
-            trans_losses = self._step_loss(trans, z_trans, fresh_cnn,
-                                           samples)
+            trans_losses = self._step_loss(trans, z_trans, fresh_cnn, samples)
         loss, trans_log_vars = self.parse_losses(trans_losses)
         optim_wrapper.update_params(loss)
         log_vars.update(trans_log_vars)

@@ -1,15 +1,11 @@
-import logging
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.logging import MessageHub, print_log
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from .two_branch_classifier import BRANCHES, TwoBranchClassifier
-
-NONFINITE = ('stop', 'skip')
 
 
 @MODELS.register_module()
@@ -36,13 +32,6 @@ class PairClassifier(TwoBranchClassifier):
             ``teacher``), as in distillation. Defaults to None.
         teacher_checkpoint (str, optional): A checkpoint of the teacher
             classifier alone (e.g. from a solo baseline config).
-        nonfinite (str): What a NaN or infinite loss term does: ``'stop'``
-            (default) raises ``FloatingPointError`` naming the term and the
-            iteration; ``'skip'`` warns so and lets the loss through, for
-            an optim wrapper that skips updates with non-finite gradients
-            (``SkipNonFiniteOptimWrapper``, ``CPUAmpOptimWrapper``, or
-            ``AmpOptimWrapper``'s fp16 loss scaler; ``tools/train.py``
-            refuses any other).
         **kwargs: Arguments of :class:`TwoBranchClassifier`: ``cnn`` and
             ``trans`` (each a complete classifier config), ``pred_branch``
             (default ``'trans'``), the speed and memory switches
@@ -54,7 +43,6 @@ class PairClassifier(TwoBranchClassifier):
                  pair_head: Optional[dict] = None,
                  teacher: Optional[str] = None,
                  teacher_checkpoint: Optional[str] = None,
-                 nonfinite: str = 'stop',
                  **kwargs) -> None:
         owner = type(self).__name__
         if teacher is not None and teacher not in BRANCHES:
@@ -64,9 +52,6 @@ class PairClassifier(TwoBranchClassifier):
             raise ValueError(
                 f'{owner}: teacher={teacher!r} needs '
                 '`teacher_checkpoint`, the trained weights of that branch')
-        if nonfinite not in NONFINITE:
-            raise ValueError(f'{owner}: `nonfinite` must be one of '
-                             f'{NONFINITE}, got {nonfinite!r}')
         super().__init__(**kwargs)
         fcs = {name: self._branch_fc(name) for name in BRANCHES}
         pair_head = dict(pair_head or {})
@@ -74,10 +59,9 @@ class PairClassifier(TwoBranchClassifier):
         for name in BRANCHES:
             key, size = f'{name}_channels', fcs[name].in_features
             if pair_head.setdefault(key, size) != size:
-                raise ValueError(
-                    f'{owner}: pair_head.{key}='
-                    f'{pair_head[key]} but '
-                    f'the {name} embedding has {size} channels')
+                raise ValueError(f'{owner}: pair_head.{key}='
+                                 f'{pair_head[key]} but '
+                                 f'the {name} embedding has {size} channels')
         if teacher is not None:
             # distillation: the frozen teacher's prediction is the target
             if pair_head.setdefault('kl_target', teacher) != teacher:
@@ -89,7 +73,6 @@ class PairClassifier(TwoBranchClassifier):
         self.pair_head = MODELS.build(pair_head)
         self.teacher = teacher
         self.teacher_checkpoint = teacher_checkpoint
-        self.nonfinite = nonfinite
         if teacher is not None:
             getattr(self, teacher).requires_grad_(False)
 
@@ -128,39 +111,10 @@ class PairClassifier(TwoBranchClassifier):
                 continue
             h[name], z[name] = self.embed(name, inputs)
             losses.update(self.branch_loss(name, z[name], data_samples))
-        labels = (torch.cat([s.gt_label for s in data_samples]).to(
-            inputs.device) if 'gt_label' in data_samples[0] else None)
+        labels = (
+            torch.cat([s.gt_label for s in data_samples]).to(inputs.device)
+            if 'gt_label' in data_samples[0] else None)
         losses.update(
             self.pair_head.loss(h['cnn'], h['trans'], z['cnn'], z['trans'],
                                 labels))
         return losses
-
-    def parse_losses(self, losses: Dict[str, torch.Tensor]):
-        """MMEngine's ``parse_losses``, watching for non-finite terms.
-
-        A NaN or infinite term would otherwise be averaged into the weights
-        silently. Used on one device and under DDP alike.
-
-        Raises:
-            FloatingPointError: naming the term and the iteration, with
-                ``nonfinite='stop'``. With ``'skip'`` the same message is a
-                warning.
-        """
-        terms = {k: v for k, v in losses.items() if 'loss' in k}
-        if terms and not torch.isfinite(
-                torch.stack([v.detach().float().sum()
-                             for v in terms.values()])).all():
-            bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
-            it = MessageHub.get_current_instance().get_info('iter')
-            where = '' if it is None else f' at iteration {it + 1}'
-            values = ', '.join(f'{k}={terms[k].sum().item()}' for k in bad)
-            message = (f'{type(self).__name__}: non-finite '
-                       f'{", ".join(bad)}{where} '
-                       f'({values}).')
-            if self.nonfinite == 'stop':
-                raise FloatingPointError(
-                    message + ' Lower the learning rate or the loss weights, '
-                    'or check the data; resume from the last checkpoint.')
-            print_log(message + ' The update is skipped.', logger='current',
-                      level=logging.WARNING)
-        return super().parse_losses(losses)

@@ -1,13 +1,17 @@
+import logging
 import weakref
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import (
-    CheckpointImpl, checkpoint_wrapper)
+from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import (
+    CheckpointImpl, checkpoint_wrapper)
+
+from vpl_mm.engine.optimizers import iteration_text
 
 BRANCHES = ('cnn', 'trans')
 # compiled feature extractors, per branch module: kept off the modules so
@@ -32,10 +36,9 @@ def _logits_layer(owner: str, name: str, classifier: nn.Module) -> str:
     head = getattr(classifier, 'head', None)
     if head is None or not hasattr(head, 'pre_logits') or not hasattr(
             classifier, 'extract_feat'):
-        raise TypeError(
-            f'{owner}: branch `{name}` must be a classifier with '
-            '`extract_feat` and a head with `pre_logits` (e.g. '
-            f'ImageClassifier), got {type(classifier).__name__}')
+        raise TypeError(f'{owner}: branch `{name}` must be a classifier with '
+                        '`extract_feat` and a head with `pre_logits` (e.g. '
+                        f'ImageClassifier), got {type(classifier).__name__}')
     linears = [(n, m) for n, m in head.named_modules()
                if isinstance(m, nn.Linear)]
     num_classes = getattr(head, 'num_classes', None)
@@ -56,6 +59,10 @@ class TwoBranchClassifier(BaseModel):
     ``self.trans``, so that each can be used, or exported, alone; one shared
     data preprocessor; tensor and predict modes for both branches. Subclasses
     define the training loss.
+
+    A NaN or infinite loss term is named with the iteration (see
+    :meth:`parse_losses`); whether it stops training or the update is
+    skipped is the optim wrapper's choice (:class:`NonFiniteOptimWrapper`).
 
     Args:
         cnn (dict): Config of the CNN branch, e.g. ``dict(type=
@@ -123,9 +130,12 @@ class TwoBranchClassifier(BaseModel):
         self.trans = trans if isinstance(trans,
                                          nn.Module) else MODELS.build(trans)
         self.pred_branch = pred_branch
+        # the policy of this step's optim wrapper, set in its optim_context
+        # (NonFiniteOptimWrapper), read once by parse_losses
+        self.skip_nonfinite = False
         self.channels_last = tuple(channels_last)
-        self.compile_options = (dict() if compile is True else
-                                dict(compile) if compile else None)
+        self.compile_options = (
+            dict() if compile is True else dict(compile) if compile else None)
         for name in self.channels_last:
             getattr(self, name).to(memory_format=torch.channels_last)
         for name, containers in grad_checkpoint.items():
@@ -150,14 +160,16 @@ class TwoBranchClassifier(BaseModel):
         would be the first sign."""
         branch = getattr(self, name)
         size = getattr(branch.head, 'in_channels', None)
-        conv = next((m for m in branch.backbone.modules()
-                     if isinstance(m, nn.Conv2d)), None)
+        conv = next(
+            (m for m in branch.backbone.modules() if isinstance(m, nn.Conv2d)),
+            None)
         if size is None or conv is None:
             return
         # the size the backbone was built for (ViT, Swin), else 32 px
         patch_embed = getattr(branch.backbone, 'patch_embed', None)
-        side = (getattr(branch.backbone, 'img_size', None)
-                or getattr(patch_embed, 'init_input_size', None) or 32)
+        side = (
+            getattr(branch.backbone, 'img_size', None)
+            or getattr(patch_embed, 'init_input_size', None) or 32)
         side = side[0] if isinstance(side, (tuple, list)) else side
         was_training = branch.training
         branch.eval()
@@ -174,8 +186,8 @@ class TwoBranchClassifier(BaseModel):
                 feat.shape[1] != size:
             raise ValueError(
                 f'{type(self).__name__}: {name}.head.in_channels={size}, but '
-                f'the {name} backbone' + (' + neck' if branch.with_neck
-                                          else '') +
+                f'the {name} backbone' +
+                (' + neck' if branch.with_neck else '') +
                 f' gives {feat.shape[1]} channels: set '
                 f'{name}.head.in_channels={feat.shape[1]}')
 
@@ -189,8 +201,10 @@ class TwoBranchClassifier(BaseModel):
                     f'{type(self).__name__}: grad_checkpoint: branch '
                     f'`{name}` has no module {path!r}') from None
             for child, module in list(container.named_children()):
-                setattr(container, child, checkpoint_wrapper(
-                    module, checkpoint_impl=CheckpointImpl.NO_REENTRANT))
+                setattr(
+                    container, child,
+                    checkpoint_wrapper(
+                        module, checkpoint_impl=CheckpointImpl.NO_REENTRANT))
 
     def branch_inputs(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` in the memory format branch ``name`` expects."""
@@ -262,6 +276,40 @@ class TwoBranchClassifier(BaseModel):
         """The training losses of one batch; defined by subclasses."""
         raise NotImplementedError
 
+    def parse_losses(self, losses: Dict[str, torch.Tensor]):
+        """MMEngine's ``parse_losses``, watching for non-finite terms.
+
+        A NaN or infinite term would otherwise be averaged into the weights
+        silently. Used on one device and under DDP alike.
+
+        Raises:
+            FloatingPointError: naming the term and the iteration, before
+                any update, unless the optim wrapper skips non-finite
+                updates (``NonFiniteOptimWrapper(nonfinite='skip')`` or
+                ``CPUAmpOptimWrapper``): then the same message is a
+                warning.
+        """
+        skip, self.skip_nonfinite = self.skip_nonfinite, False
+        terms = {k: v for k, v in losses.items() if 'loss' in k}
+        if terms and not torch.isfinite(
+                torch.stack([v.detach().float().sum()
+                             for v in terms.values()])).all():
+            bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
+            values = ', '.join(f'{k}={terms[k].sum().item()}' for k in bad)
+            message = (f'{type(self).__name__}: non-finite '
+                       f'{", ".join(bad)}{iteration_text()} ({values}).')
+            if not skip:
+                raise FloatingPointError(
+                    message + ' Lower the learning rate or the loss weights, '
+                    'or check the data; resume from the last checkpoint '
+                    "(or skip such updates: optim_wrapper.type="
+                    "'NonFiniteOptimWrapper', nonfinite='skip').")
+            print_log(
+                message + ' The optim wrapper skips the update.',
+                logger='current',
+                level=logging.WARNING)
+        return super().parse_losses(losses)
+
     def branch_loss(self, name: str, logits: torch.Tensor,
                     data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """A branch's own head loss (eq. 1, 2) from logits already computed.
@@ -279,10 +327,11 @@ class TwoBranchClassifier(BaseModel):
         head_losses = self.branch(name).head._get_loss(logits, data_samples)
         return {f'{key}_{name}': value for key, value in head_losses.items()}
 
-    def predict(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None
-                ) -> List[DataSample]:
+    def predict(
+            self,
+            inputs: torch.Tensor,
+            data_samples: Optional[List[DataSample]] = None
+    ) -> List[DataSample]:
         """Predict with both branches.
 
         Each returned sample carries the fields ``cnn`` and ``trans`` (a

@@ -77,8 +77,7 @@ class PairLearningHead(BaseModule):
                  proj_side: str = 'cnn',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        for key, side in (('proj_side', proj_side),
-                          ('kl_target', kl_target)):
+        for key, side in (('proj_side', proj_side), ('kl_target', kl_target)):
             if side not in self.SIDES:
                 raise ValueError(f'PairLearningHead: `{key}` must be one of '
                                  f'{self.SIDES}, got {side!r}')
@@ -110,8 +109,7 @@ class PairLearningHead(BaseModule):
              h_trans: torch.Tensor,
              z_cnn: torch.Tensor,
              z_trans: torch.Tensor,
-             labels: Optional[torch.Tensor] = None
-             ) -> Dict[str, torch.Tensor]:
+             labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Compute the active PLM terms.
 
         Args:
@@ -134,8 +132,9 @@ class PairLearningHead(BaseModule):
             h_cnn, h_trans = self._align(h_cnn, h_trans)
             losses['loss_cl'] = self.cl_loss(h_cnn, h_trans, labels)
         if self.use_kl:
-            target, student = ((z_trans, z_cnn) if self.kl_target == 'trans'
-                               else (z_cnn, z_trans))
+            target, student = ((z_trans,
+                                z_cnn) if self.kl_target == 'trans' else
+                               (z_cnn, z_trans))
             if self.restrict_grad:
                 target = target.detach()
             loss_kl = self.kl_loss(student, target,
@@ -143,8 +142,8 @@ class PairLearningHead(BaseModule):
             if not self.use_cl and self.proj is not None:
                 # Eq. 7's last stage leaves the projection unused; a zero
                 # term keeps it in the graph so that DDP does not fail.
-                loss_kl = loss_kl + sum(
-                    p.sum() for p in self.proj.parameters()) * 0.
+                loss_kl = loss_kl + sum(p.sum()
+                                        for p in self.proj.parameters()) * 0.
             losses['loss_kl'] = loss_kl
         return losses
 
@@ -161,8 +160,9 @@ class PairLearningHead(BaseModule):
                 keep = target.argmax(1) == labels
             else:
                 rows = torch.arange(labels.numel(), device=labels.device)
-                keep = (target.float().softmax(1)[rows, labels] >=
-                        student.float().softmax(1)[rows, labels])
+                keep = (
+                    target.float().softmax(1)[rows, labels]
+                    >= student.float().softmax(1)[rows, labels])
         return keep.float()
 
     def _align(self, h_cnn: torch.Tensor, h_trans: torch.Tensor):

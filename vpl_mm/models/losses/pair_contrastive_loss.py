@@ -137,15 +137,15 @@ class PairContrastiveLoss(nn.Module):
                 for t in (a, b))
             # target[i]: column of anchor i's partner (the positive)
             target = torch.arange(start, start + n, device=a.device)
-            self_pair = torch.zeros(n, all_a.size(0), dtype=torch.bool,
-                                    device=a.device)
+            self_pair = torch.zeros(
+                n, all_a.size(0), dtype=torch.bool, device=a.device)
             self_pair[torch.arange(n), target] = True
             # k != i in eq. 4: an anchor is never its own negative.
             same = self_pair
             other = torch.zeros_like(self_pair)  # cross-branch removals
             if self.exclude_same_class and labels is not None:
-                all_labels = (all_gather_with_grad(labels)[0]
-                              if self.gather else labels)
+                all_labels = (
+                    all_gather_with_grad(labels)[0] if self.gather else labels)
                 same = labels.view(-1, 1) == all_labels.view(1, -1)
                 other = same & ~self_pair  # keep the positive
             if self.log_inverse_temperature is None:
@@ -161,8 +161,10 @@ class PairContrastiveLoss(nn.Module):
 
             # Rows 0..n-1: CNN anchors; rows n..2n-1: transformer ones.
             logits = torch.cat([
-                torch.cat([sim(a, all_b, other), sim(a, all_a, same)], 1),
-                torch.cat([sim(b, all_a, other), sim(b, all_b, same)], 1),
+                torch.cat([sim(a, all_b, other),
+                           sim(a, all_a, same)], 1),
+                torch.cat([sim(b, all_a, other),
+                           sim(b, all_b, same)], 1),
             ])
             target = target.repeat(2)
             loss = F.cross_entropy(logits, target)

@@ -56,9 +56,11 @@ def all_gather_with_grad(x: torch.Tensor) -> Tuple[torch.Tensor, int]:
     if not (dist.is_available() and dist.is_initialized()
             and dist.get_world_size() > 1):
         return x, 0
-    sizes = [torch.zeros(1, dtype=torch.long, device=x.device)
-             for _ in range(dist.get_world_size())]
+    sizes = [
+        torch.zeros(1, dtype=torch.long, device=x.device)
+        for _ in range(dist.get_world_size())
+    ]
     dist.all_gather(sizes, torch.tensor([x.size(0)], device=x.device))
     sizes = [int(n) for n in sizes]
-    return (_AllGather.apply(x.contiguous(), sizes),
-            sum(sizes[:dist.get_rank()]))
+    return (_AllGather.apply(x.contiguous(),
+                             sizes), sum(sizes[:dist.get_rank()]))

@@ -8,3 +8,6 @@ cnn = dict(backbone=dict(in_channels=1), head=dict(topk=(1, )))
 trans = dict(
     backbone=dict(img_size=28, patch_size=7, in_channels=1),
     head=dict(topk=(1, )))
+# the demo's pair models, of these branches
+vpl_model = dict(cnn=cnn, trans=trans)
+dml_model = dict(cnn=cnn, trans=trans)

@@ -1,0 +1,64 @@
+"""EMA weights are evaluated by default; the raw ones too on request (through
+MMPretrain's EMAHook)."""
+import json
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from mmpretrain.registry import HOOKS
+
+import vpl_mm  # noqa: F401
+
+sys.path.insert(
+    0,
+    osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+        'test_tools'))
+from _utils import PAIR_CONFIG, data_options, python, scalars  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def ema_run(tmp_path_factory, digits_root):
+    """The demo pair, 2 epochs, with an EMA (momentum 0.5) whose raw
+    weights are validated too."""
+    work = tmp_path_factory.mktemp('ema')
+    python('tools/train.py',
+           PAIR_CONFIG, '--work-dir', str(work), '--cfg-options',
+           *data_options(digits_root), 'train_cfg.max_epochs=2',
+           'train_dataloader.dataset.indices=256',
+           'custom_hooks.1.type=SafeEMAHook', 'custom_hooks.1.momentum=0.5',
+           'custom_hooks.1.evaluate_on_origin=True')
+    vals = [r for r in scalars(str(work)) if 'cnn/accuracy/top1' in r]
+    return work, vals
+
+
+def test_raw_weights_are_reported_too(ema_run):
+    work, vals = ema_run
+    assert len(vals) == 2
+    for key in ('cnn/accuracy/top1', 'trans/accuracy/top5'):
+        assert all(f'{key}_origin' in r for r in vals)
+    # EMA (momentum 0.5) and raw weights are different models
+    assert any(r['trans/accuracy/top1_origin'] != r['trans/accuracy/top1']
+               or r['cnn/accuracy/top1_origin'] != r['cnn/accuracy/top1']
+               for r in vals)
+    assert 'ema_state_dict' in torch.load(work / 'epoch_2.pth')
+
+
+def test_checkpoint_evaluates_the_ema_weights(ema_run, digits_root, tmp_path):
+    work, vals = ema_run
+    out = tmp_path / 'metrics.json'
+    python('tools/test.py', PAIR_CONFIG,
+           str(work / 'epoch_2.pth'), '--work-dir', str(tmp_path), '--out',
+           str(out), '--out-item', 'metrics', '--cfg-options',
+           *data_options(digits_root))
+    metrics = json.loads(out.read_text())
+    for key in ('cnn/accuracy/top1', 'trans/accuracy/top1'):
+        assert metrics[key] == pytest.approx(vals[-1][key])  # EMA numbers
+
+
+def test_default_validates_the_ema_weights_only():
+    from mmpretrain.engine.hooks import EMAHook
+    hook = HOOKS.build(dict(type='SafeEMAHook', momentum=0.1))
+    assert isinstance(hook, EMAHook)
+    assert hook.evaluate_on_ema and not hook.evaluate_on_origin

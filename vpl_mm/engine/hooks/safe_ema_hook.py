@@ -1,0 +1,52 @@
+from mmpretrain.engine.hooks import EMAHook
+from mmpretrain.registry import HOOKS
+
+from vpl_mm.utils.checkpoint import check_resume_fits
+
+
+@HOOKS.register_module()
+class SafeEMAHook(EMAHook):
+    """MMPretrain's ``EMAHook`` that refuses what it cannot average.
+
+    Everything else is MMPretrain's: the EMA weights are the ones validated,
+    tested and saved in ``state_dict`` (the raw ones go to
+    ``ema_state_dict``), and ``evaluate_on_origin=True`` validates the raw
+    weights too, through the val loop (its hooks, autocast and evaluator),
+    logged as ``<metric>_origin`` (e.g. ``cnn/accuracy/top1_origin``).
+    What this hook adds:
+
+    - under FSDP it stops before training (``TypeError``): MMEngine's EMA
+      copies the whole model on every rank, FSDP shards it;
+    - on resume it refuses a checkpoint of another model with the message
+      of :class:`SafeCheckpointHook` (hooks of higher priority see the
+      checkpoint first; the EMA's own load would fail less clearly, or,
+      with ``strict_load=False``, load it partly).
+
+    Args:
+        **kwargs: Arguments of MMPretrain's ``EMAHook`` (``ema_type``,
+            ``momentum``, ``evaluate_on_origin`` ...).
+
+    Examples:
+        >>> custom_hooks = [dict(type='SafeEMAHook', ema_type='WarmupEMA',
+        ...                      momentum=1e-4, evaluate_on_origin=True)]
+    """
+
+    def before_run(self, runner) -> None:
+        """As ``EMAHook``; refuses an FSDP-sharded model.
+
+        Raises:
+            TypeError: under FSDP, whose full state dict lives on rank 0
+                only, while an EMA needs every parameter on every rank.
+        """
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        if isinstance(runner.model, FSDP):
+            raise TypeError(
+                f'{type(self).__name__} cannot average an FSDP-sharded model '
+                "(MMEngine's EMA copies the whole model on every rank); "
+                'remove the EMA hook from custom_hooks, or train with DDP.')
+        super().before_run(runner)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Refuse a checkpoint of another model; then as ``EMAHook``."""
+        check_resume_fits(runner, checkpoint)
+        super().after_load_checkpoint(runner, checkpoint)
