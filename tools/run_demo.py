@@ -13,9 +13,10 @@ Usage::
                              [--data-root data/digits]
 """
 import argparse
+import glob
+import json
 import os
 import os.path as osp
-import re
 import subprocess
 import sys
 import time
@@ -23,18 +24,17 @@ from collections import deque
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+METRIC = 'accuracy/top1'
 
-# run name, config, and where each branch's top-1 is in its validation log
+# run name, config, and each branch's key of METRIC in the run's scalars
+# (a pair logs cnn/accuracy/top1 and trans/..., a solo run accuracy/top1)
 RUNS = [
     ('pair', 'configs/demo/vpl_tiny_digits.py',
-     dict(cnn='cnn/accuracy/top1', trans='trans/accuracy/top1')),
-    ('solo cnn', 'configs/demo/solo_cnn_tiny_digits.py',
-     dict(cnn='accuracy/top1')),
+     dict(cnn=f'cnn/{METRIC}', trans=f'trans/{METRIC}')),
+    ('solo cnn', 'configs/demo/solo_cnn_tiny_digits.py', dict(cnn=METRIC)),
     ('solo trans', 'configs/demo/solo_trans_tiny_digits.py',
-     dict(trans='accuracy/top1')),
+     dict(trans=METRIC)),
 ]
-VAL_LINE = re.compile(r'Epoch\(val\)\s*\[(\d+)\]')
-METRIC = re.compile(r'((?:\w+/)?accuracy/top1):\s*([\d.]+)')
 
 
 def parse_args(argv=None):
@@ -75,6 +75,50 @@ def ensure_data(data_root: str) -> None:
                    check=True)
 
 
+def schedule_end_options(config: str, epochs: int) -> list:
+    """``--cfg-options`` that end the config's cosine decay with ``epochs``
+    (found by type: MMEngine's option parser only takes list indices)."""
+    from mmengine.config import Config
+    schedulers = Config.fromfile(osp.join(ROOT, config)).param_scheduler
+    index = next(i for i, s in enumerate(schedulers)
+                 if s['type'] == 'CosineAnnealingLR')
+    return [
+        f'train_cfg.max_epochs={epochs}',
+        f'param_scheduler.{index}.end={epochs}'
+    ]
+
+
+def val_records(work_dir: str, start: float) -> list:
+    """The validation records of MMEngine's structured log
+    (``<work_dir>/<timestamp>/vis_data/scalars.json``) of the run started
+    at ``start`` (the records that hold top-1), oldest first."""
+    records = []
+    for path in sorted(
+            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        if osp.getmtime(path) < start:
+            continue  # an earlier run's log in the same work dir
+        with open(path) as f:
+            records += [
+                r for r in map(json.loads, f) if any(
+                    k.endswith(METRIC) for k in r)
+            ]
+    return records
+
+
+def show_new_epochs(name: str, work_dir: str, start: float, shown: int) -> int:
+    """Print one line per validation logged since the first ``shown``;
+    returns how many are shown now."""
+    records = val_records(work_dir, start)
+    for record in records[shown:]:
+        values = '  '.join(f'{k} {v:6.2f}' for k, v in record.items()
+                           if k.endswith(METRIC))
+        print(
+            f'  [{name}] epoch {record["step"]:>3}  {values}  '
+            f'({time.time() - start:5.0f} s)',
+            flush=True)
+    return len(records)
+
+
 def train(name: str,
           config: str,
           work_dir: str,
@@ -98,22 +142,21 @@ def train(name: str,
         resume (bool): Continue from the work dir's last checkpoint.
 
     Returns:
-        dict: The top-1 metrics of the last validation.
+        dict: The top-1 metrics of the last validation (from the run's
+        ``scalars.json``).
     """
     options = [
         f'{loader}.dataset.data_root={data_root}' for loader in DATALOADERS
     ] + list(options)
     if epochs is not None:
-        options += [
-            f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.end={epochs}'
-        ]
+        options += schedule_end_options(config, epochs)
     cmd = [
         sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
         *(['--resume'] if resume else []), '--cfg-options', *options
     ]
     start = time.time()
     tail = deque(maxlen=40)
-    metrics = {}
+    shown = 0
     # tools/train.py imports vpl_mm: make it importable from this checkout
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
@@ -135,19 +178,17 @@ def train(name: str,
                     f'  [{name}] {line.split("StageSwitchHook: ")[-1]}',
                     end='',
                     flush=True)
-            match = VAL_LINE.search(line)
-            if match:
-                metrics = dict((k, float(v)) for k, v in METRIC.findall(line))
-                shown = '  '.join(f'{k} {v:6.2f}' for k, v in metrics.items())
-                print(
-                    f'  [{name}] epoch {match.group(1):>3}  {shown}  '
-                    f'({time.time() - start:5.0f} s)',
-                    flush=True)
+            shown = show_new_epochs(name, work_dir, start, shown)
     if proc.returncode != 0:
         sys.stdout.write(''.join(tail))
         raise SystemExit(f'{name}: training failed (exit {proc.returncode});'
                          f' full log under {work_dir}')
-    return metrics
+    show_new_epochs(name, work_dir, start, shown)
+    records = val_records(work_dir, start)
+    return {
+        k: v
+        for k, v in records[-1].items() if k.endswith(METRIC)
+    } if records else {}
 
 
 def main(argv=None):

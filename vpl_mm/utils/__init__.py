@@ -1,13 +1,13 @@
 from .atomic import AtomicLocalBackend, atomic_write
 from .checkpoint import (check_resume_fits, checkpoint_safe_globals,
                          register_checkpoint_safe_globals, state_dict_mismatch)
-from .cpu_allocator import keep_freed_memory
-from .setup_env import adapt_cfg_to_machine
+from .startup import (adapt_cfg_to_machine, keep_freed_memory,
+                      start_cpu_process_group)
 from .tools import load_mmpretrain_tool, run_mmpretrain_tool
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write', 'adapt_cfg_to_machine',
     'check_resume_fits', 'keep_freed_memory', 'checkpoint_safe_globals',
     'load_mmpretrain_tool', 'register_checkpoint_safe_globals',
-    'run_mmpretrain_tool', 'state_dict_mismatch'
+    'run_mmpretrain_tool', 'start_cpu_process_group', 'state_dict_mismatch'
 ]

@@ -9,8 +9,8 @@ import mmpretrain
 import torch
 import torch.distributed as dist
 
-from .cpu_allocator import keep_freed_memory
-from .setup_env import adapt_cfg_to_machine
+from .startup import (adapt_cfg_to_machine, keep_freed_memory,
+                      start_cpu_process_group)
 
 
 def load_mmpretrain_tool(name: str) -> ModuleType:
@@ -52,10 +52,12 @@ def add_tensorboard(cfg) -> None:
 def run_mmpretrain_tool(name: str) -> None:
     """Run MMPretrain's ``tools/<name>.py`` main, with the same command line.
 
-    The only changes: after MMPretrain merges the command-line arguments
-    into the config, :func:`adapt_cfg_to_machine` adapts it; without CUDA,
-    :func:`keep_freed_memory` tunes glibc's allocator first (CPU
-    distributed training, ``--amp`` without GPU). One flag of ours,
+    The only changes, our start-up (:mod:`vpl_mm.utils.startup`): without
+    CUDA, :func:`keep_freed_memory` tunes glibc's allocator first; after
+    MMPretrain merges the command-line arguments into the config,
+    :func:`adapt_cfg_to_machine` adapts it (``--amp`` without GPU, DDP on
+    CPU) and :func:`start_cpu_process_group` starts a CPU distributed run's
+    gloo group. One flag of ours,
     ``--tensorboard``, is taken off the command line before MMPretrain's
     parser sees it and adds MMEngine's ``TensorboardVisBackend`` to the
     visualizer (MMEngine's ``--cfg-options`` parser cannot express a list
@@ -76,12 +78,16 @@ def run_mmpretrain_tool(name: str) -> None:
         cfg = adapt_cfg_to_machine(stock_merge_args(cfg, args))
         if tensorboard:
             add_tensorboard(cfg)
+        start_cpu_process_group(cfg)
         return cfg
 
     # Replaces the attribute that MMPretrain's tools/{train,test}.py main()
     # calls between parsing and building the Runner: the one point where the
-    # config is final and nothing is built yet; a launcher that called main()
-    # could not reach the merged config (canary: test_upstream_contract).
+    # config is final and nothing is built yet. The least bad choice: a
+    # launcher that called main() could not reach the merged config (the
+    # tool parses sys.argv and builds the Runner in one function), and a
+    # config pre-processing step would miss the command-line options
+    # (canary: test_upstream_contract).
     tool.merge_args = merge_args
     tool.main()
     # Tear the process group down, all ranks together, before the
