@@ -171,6 +171,12 @@ def parse_args(argv=None):
         help='use only the first N training images (smoke '
         'tests)')
     parser.add_argument(
+        '--eval-size',
+        type=int,
+        default=None,
+        help='fashion_mnist: validate and test on only the first N images '
+        'of each split (smoke tests)')
+    parser.add_argument(
         '--data-root',
         default=None,
         help='default: data/digits or data/fashion_mnist')
@@ -399,6 +405,14 @@ def fmnist_run(args, method: str, seed: int, threads: int,
         options.append(f'model.teacher_checkpoint={teacher}')
     if args.train_size:
         options.append(f'train_dataloader.dataset.indices={args.train_size}')
+    if args.eval_size:  # the first N of the config's val and test images
+        from mmengine.config import Config
+        val = Config.fromfile(osp.join(ROOT, config)).val_dataloader
+        options += [
+            'val_dataloader.dataset.indices='
+            f'{list(val.dataset.indices[:args.eval_size])}'.replace(' ', ''),
+            f'test_dataloader.dataset.indices={args.eval_size}'
+        ]
     done = osp.join(work_dir, 'train_done.json')
     if not osp.isfile(done):
         start = time.time()

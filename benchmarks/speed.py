@@ -179,19 +179,12 @@ def step_times(setting: str, args) -> dict:
         plm_share=plm_time / steps['pair'])
 
 
-def epoch_times(args) -> dict:
-    """One demo epoch (dataloader included) of pair, CNN and ViT."""
-    from mmengine.runner import Runner
-    _, _, configs = SETTINGS['demo']
+def time_epochs(loaders: dict, configs: dict, args) -> dict:
+    """One epoch of each run (``{name: its own dataloader}``), the runs
+    alternated (1 warm-up round, ``--epoch-rounds`` timed, medians), and
+    the pair's epoch over the two solos'."""
     runs = {}
-    for name in ('pair', 'cnn', 'trans'):
-        cfg = load_cfg(configs[name])
-        loader_cfg = cfg.train_dataloader.copy()
-        loader_cfg.dataset.data_root = osp.abspath(args.data_root)
-        if args.epoch_batches:
-            loader_cfg.dataset.indices = (
-                args.epoch_batches * loader_cfg.batch_size)
-        loader = Runner.build_dataloader(loader_cfg, seed=0)
+    for name, loader in loaders.items():
         model, wrapper = build(configs[name], args.device)
 
         def epoch(loader=loader, model=model, wrapper=wrapper):
@@ -202,8 +195,23 @@ def epoch_times(args) -> dict:
     epochs = alternate(runs, args.epoch_rounds, 1, args.device)
     return dict(
         epoch_s=epochs,
-        batches=len(loader),
         epoch_pair_vs_solos=epochs['pair'] / (epochs['cnn'] + epochs['trans']))
+
+
+def epoch_times(args) -> dict:
+    """One demo epoch (dataloader included) of pair, CNN and ViT."""
+    from mmengine.runner import Runner
+    _, _, configs = SETTINGS['demo']
+    loaders = {}
+    for name in ('pair', 'cnn', 'trans'):
+        loader_cfg = load_cfg(configs[name]).train_dataloader.copy()
+        loader_cfg.dataset.data_root = osp.abspath(args.data_root)
+        if args.epoch_batches:
+            loader_cfg.dataset.indices = (
+                args.epoch_batches * loader_cfg.batch_size)
+        loaders[name] = Runner.build_dataloader(loader_cfg, seed=0)
+    return dict(
+        batches=len(loaders['pair']), **time_epochs(loaders, configs, args))
 
 
 def make_photo_folder(root: str,
@@ -299,25 +307,17 @@ def pipeline_times(args) -> dict:
         loader = photo_loader(configs['pair'], root, batch, workers,
                               batch * 2 * batches)
         rates[workers] = loader_rate(loader, 2 * batches)
-    runs = {}
-    for name in ('pair', 'cnn', 'trans'):
-        loader = photo_loader(configs[name], root, batch, args.workers,
-                              batch * batches)
-        model, wrapper = build(configs[name], args.device)
-
-        def epoch(loader=loader, model=model, wrapper=wrapper):
-            for data in loader:
-                model.train_step(data, wrapper)
-
-        runs[name] = epoch
-    epochs = alternate(runs, args.epoch_rounds, 1, args.device)
+    loaders = {
+        name:
+        photo_loader(configs[name], root, batch, args.workers, batch * batches)
+        for name in ('pair', 'cnn', 'trans')
+    }
     return dict(
         batch_size=batch,
         batches=batches,
         workers=args.workers,
         loader_img_s=rates,
-        epoch_s=epochs,
-        epoch_pair_vs_solos=epochs['pair'] / (epochs['cnn'] + epochs['trans']))
+        **time_epochs(loaders, configs, args))
 
 
 # Published single-GPU training throughputs (images/s) of the two branches,

@@ -106,8 +106,9 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
     out, work = tmp_path / 'out', tmp_path / 'work'
     argv = ('benchmarks/accuracy.py', '--suite', 'fashion_mnist', '--seeds',
             '0', '--budgets', '2', '--methods', 'solo_cnn', 'dis',
-            '--train-size', '64', '--data-root', str(fashion_mnist_root),
-            '--work-dir', str(work), '--out', str(out))
+            '--train-size', '64', '--eval-size', '100', '--data-root',
+            str(fashion_mnist_root), '--work-dir', str(work), '--out',
+            str(out))
     log = python(*argv)
     assert '2 runs' in log
     records = json.loads((out / 'runs.json').read_text())
@@ -120,8 +121,10 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
                if r['method'] == 'dis' and r['split'] == 'val')
     assert [e for e, _ in val['trans_curve']] == [1, 2]
     assert 'cnn_top1' not in val  # DIS trains only the transformer
-    # the test numbers are the final weights on the 10,000 test images
+    # the test numbers are the final weights on the test images (the first
+    # 100 here: --eval-size)
     test = json.loads((work / 'solo_cnn_s0/test_metrics.json').read_text())
+    assert float(test['accuracy/top1']).is_integer()  # % of 100 images
     assert next(r for r in records if r['method'] == 'solo_cnn'
                 and r['split'] == 'test')['cnn_top1'] == test['accuracy/top1']
     with open(out / 'curves_val.png', 'rb') as f:

@@ -95,7 +95,8 @@ def straight_by_iter(digits_root, tmp_path_factory):
     return config, tmp / 'run'
 
 
-@pytest.mark.parametrize('k', [4, 12, 20])  # in CL only, both, KL only
+@pytest.mark.parametrize('k', [12, 20])  # in CL + KL, KL only (CL only:
+# test_resume_is_bit_identical_in_every_stage)
 def test_resume_by_iteration_is_bit_identical(straight_by_iter, tmp_path, k):
     config, run = straight_by_iter
     log = train(config, tmp_path, '--resume', str(run / f'iter_{k}.pth'))

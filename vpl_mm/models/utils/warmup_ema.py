@@ -20,8 +20,9 @@ class WarmupEMA(ExponentialMovingAverage):
     so early EMA weights follow the fast-changing model closely and the
     average lengthens as training settles (the paper: "the decay rate changes
     with the number of training iterations"). The first update copies the
-    weights (``t = 0``). Use it through MMEngine's ``EMAHook``:
-    ``dict(type='EMAHook', ema_type='WarmupEMA', momentum=1e-4)``.
+    weights (``t = 0``). Use it through an EMA hook (ours is
+    :class:`SafeEMAHook`, on MMPretrain's ``EMAHook``):
+    ``dict(type='SafeEMAHook', ema_type='WarmupEMA', momentum=1e-4)``.
 
     MMEngine's ``MomentumAnnealingEMA`` is the same idea with another curve:
     its decay is :math:`\min(1 - \text{momentum}, t / (\gamma + t))`,
