@@ -88,6 +88,17 @@ def ema_hook_on_origin():
     assert 'val_loop.run_iter' in source and '_origin' in source
 
 
+def ema_hook_load_from():
+    from mmengine.hooks import EMAHook as MMEngineEMAHook
+    from mmpretrain.engine.hooks import EMAHook
+    assert 'runner._resume' in inspect.getsource(
+        MMEngineEMAHook.after_load_checkpoint)
+    # MMPretrain 1.2 loads ema_state_dict for load_from too (docs/upstream.md
+    # 4); when this fails, upstream may have fixed it
+    assert 'runner._resume' not in inspect.getsource(
+        EMAHook.after_load_checkpoint)
+
+
 def optim_context_before_parse_losses():
     from mmengine.model import BaseModel, MMDistributedDataParallel
     for model in (BaseModel, MMDistributedDataParallel):
@@ -120,6 +131,8 @@ CONTRACTS = [
      'vpl_mm/models/classifiers/dml_classifier.py (frozen_norm_statistics)'),
     (ema_hook_on_origin, 'mmpretrain EMAHook(evaluate_on_origin)',
      'vpl_mm/engine/hooks/safe_ema_hook.py (raw weights via the val loop)'),
+    (ema_hook_load_from, 'mmpretrain/mmengine EMAHook.after_load_checkpoint',
+     'vpl_mm/engine/hooks/safe_ema_hook.py (load_from: MMEngine\'s way)'),
     (optim_context_before_parse_losses,
      'mmengine BaseModel/MMDistributedDataParallel.train_step',
      'vpl_mm/engine/optimizers/nonfinite_optim_wrapper.py (the policy '

@@ -57,6 +57,27 @@ def test_checkpoint_evaluates_the_ema_weights(ema_run, digits_root, tmp_path):
         assert metrics[key] == pytest.approx(vals[-1][key])  # EMA numbers
 
 
+def test_fine_tunes_from_an_ema_checkpoint_with_new_heads(
+        ema_run, digits_root, tmp_path):
+    # load_from as MMEngine's EMAHook does it (MMPretrain's fails on the
+    # new heads' shapes): the EMA starts from the checkpoint's EMA weights
+    work, _ = ema_run
+    python('tools/train.py', PAIR_CONFIG,
+           '--work-dir', str(tmp_path), '--cfg-options',
+           *data_options(digits_root), f'load_from={work / "epoch_2.pth"}',
+           'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=64',
+           'val_dataloader.dataset.indices=64',
+           'custom_hooks.1.type=SafeEMAHook', 'custom_hooks.1.momentum=0.5',
+           'model.cnn.head.num_classes=12', 'model.trans.head.num_classes=12',
+           'data_preprocessor.num_classes=12')
+    source = torch.load(work / 'epoch_2.pth')['state_dict']
+    tuned = torch.load(tmp_path / 'epoch_1.pth')['state_dict']
+    assert tuned['cnn.head.fc.weight'].shape == (12, 128)
+    # the backbones come from the checkpoint (one small warm-up step since)
+    key = 'cnn.backbone.conv1.weight'
+    assert (tuned[key] - source[key]).norm() < 0.05 * source[key].norm()
+
+
 def test_default_validates_the_ema_weights_only():
     from mmpretrain.engine.hooks import EMAHook
     hook = HOOKS.build(dict(type='SafeEMAHook', momentum=0.1))

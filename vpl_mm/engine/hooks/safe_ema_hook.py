@@ -1,3 +1,4 @@
+from mmengine.hooks import EMAHook as MMEngineEMAHook
 from mmpretrain.engine.hooks import EMAHook
 from mmpretrain.registry import HOOKS
 
@@ -20,7 +21,12 @@ class SafeEMAHook(EMAHook):
     - on resume it refuses a checkpoint of another model with the message
       of :class:`SafeCheckpointHook` (hooks of higher priority see the
       checkpoint first; the EMA's own load would fail less clearly, or,
-      with ``strict_load=False``, load it partly).
+      with ``strict_load=False``, load it partly);
+    - ``load_from`` (fine-tuning, e.g. the transfer configs with new heads;
+      testing) loads as MMEngine's ``EMAHook`` does: the EMA starts from
+      the checkpoint's ``state_dict`` (its EMA weights), parameters of
+      another shape left out. MMPretrain 1.2's would load
+      ``ema_state_dict`` by shape and fail on a new head.
 
     Args:
         **kwargs: Arguments of MMPretrain's ``EMAHook`` (``ema_type``,
@@ -47,6 +53,13 @@ class SafeEMAHook(EMAHook):
         super().before_run(runner)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Refuse a checkpoint of another model; then as ``EMAHook``."""
-        check_resume_fits(runner, checkpoint)
-        super().after_load_checkpoint(runner, checkpoint)
+        """On resume: refuse a checkpoint of another model, then as
+        MMPretrain's ``EMAHook``; for ``load_from``: as MMEngine's."""
+        if runner._resume:
+            check_resume_fits(runner, checkpoint)
+            super().after_load_checkpoint(runner, checkpoint)
+        else:
+            # mmengine/hooks/ema_hook.py EMAHook.after_load_checkpoint: its
+            # load_from branch (mmpretrain's ignores runner._resume; canary:
+            # tests/test_upstream_contract.py, docs/upstream.md)
+            MMEngineEMAHook.after_load_checkpoint(self, runner, checkpoint)
