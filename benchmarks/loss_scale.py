@@ -77,19 +77,25 @@ def test_pipeline(cfg):
             [t for t in pipeline if t['type'] != 'LoadImageFromFile'])
 
 
+def photos(names=PHOTOS) -> list:
+    """scikit-image's bundled real photos (offline), as RGB uint8 arrays
+    (grey ones stacked to three channels)."""
+    import skimage.data
+    images = [getattr(skimage.data, name)() for name in names]
+    return [
+        np.stack([img] * 3, -1) if img.ndim == 2 else img for img in images
+    ]
+
+
 def photo_batch(cfg, n: int):
     """``n`` of scikit-image's bundled real photos, as the test pipeline
     makes them; labels 0..n-1 (modulo the number of classes)."""
-    import skimage.data
     if n > len(PHOTOS):
         raise SystemExit(f'--source photos has {len(PHOTOS)} photos; '
                          f'--batch {n} is too many')
     pipeline, samples = test_pipeline(cfg), []
     classes = cfg.model.cnn.head.num_classes
-    for i, name in enumerate(PHOTOS[:n]):
-        img = getattr(skimage.data, name)()
-        if img.ndim == 2:
-            img = np.stack([img] * 3, -1)
+    for i, img in enumerate(photos(PHOTOS[:n])):
         out = pipeline(
             dict(
                 img=np.ascontiguousarray(img[..., ::-1]),

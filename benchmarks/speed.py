@@ -222,25 +222,21 @@ def make_photo_folder(root: str,
     """An ImageNet-like folder of real JPEG photos: ``root/class_k/*.JPEG``.
 
     Each file is a random crop (60-100 % of the area, random flip) of one of
-    scikit-image's bundled photos (``loss_scale.PHOTOS``), resized to
+    scikit-image's bundled photos (``loss_scale.photos``), resized to
     ``size`` (ImageNet's typical 500x375; every third one portrait) and saved
     at JPEG quality 90, so decoding costs what an ImageNet file costs. Files
     already there are kept.
     """
     import numpy as np
-    import skimage.data
-    from loss_scale import PHOTOS
+    from loss_scale import photos
     from PIL import Image
     rng = np.random.default_rng(seed)
-    photos = []
-    for name in PHOTOS:
-        img = getattr(skimage.data, name)()
-        photos.append(np.stack([img] * 3, -1) if img.ndim == 2 else img)
+    images = photos()
     for i in range(num_images):
         path = osp.join(root, f'class_{i % num_classes}', f'{i:06d}.JPEG')
         if osp.exists(path):
             continue
-        img = photos[i % len(photos)]
+        img = images[i % len(images)]
         h, w = img.shape[:2]
         area = rng.uniform(0.6, 1.0)
         ch, cw = int(h * area**0.5), int(w * area**0.5)
