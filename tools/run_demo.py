@@ -13,7 +13,6 @@ Usage::
                              [--data-root data/digits]
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -23,6 +22,9 @@ import time
 from collections import deque
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
+from plot_curves import scalar_files  # noqa: E402
+
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 METRIC = 'accuracy/top1'
 
@@ -93,10 +95,8 @@ def val_records(work_dir: str, start: float) -> list:
     (``<work_dir>/<timestamp>/vis_data/scalars.json``) of the run started
     at ``start`` (the records that hold top-1), oldest first."""
     records = []
-    for path in sorted(
-            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        if osp.getmtime(path) < start:
-            continue  # an earlier run's log in the same work dir
+    # (logs older than `start` are earlier runs' in the same work dir)
+    for path in scalar_files(work_dir, since=start):
         with open(path) as f:
             records += [
                 r for r in map(json.loads, f) if any(

@@ -21,6 +21,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 Curve = List[Tuple[int, float]]
 
 
+def scalar_files(work_dir: str, since: float = 0.0) -> List[str]:
+    """MMEngine's structured logs of a work dir,
+    ``<work_dir>/<timestamp>/vis_data/scalars.json``, oldest first; only
+    those written at or after ``since`` (a ``time.time()``), if given."""
+    paths = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    return sorted(p for p in paths if osp.getmtime(p) >= since)
+
+
 def read_curves(work_dir: str,
                 metric: str = 'accuracy/top1') -> Dict[str, Curve]:
     """Validation curves of one work dir.
@@ -39,8 +47,7 @@ def read_curves(work_dir: str,
     Raises:
         FileNotFoundError: if the work dir has no ``scalars.json``.
     """
-    paths = sorted(
-        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    paths = scalar_files(work_dir)
     if not paths:
         raise FileNotFoundError(
             f'no */vis_data/scalars.json under {work_dir!r}: not a work dir '
