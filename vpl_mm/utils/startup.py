@@ -53,6 +53,13 @@ DDP_WRAPPERS = ('MMDistributedDataParallel',
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
+def _distributed_on_cpu(cfg: Config) -> bool:
+    """A multi-process launch (``pytorch``/``slurm``) on a machine without
+    CUDA: MMEngine's GPU-only set-up does not fit it."""
+    return (not torch.cuda.is_available()
+            and cfg.get('launcher', 'none') in ('pytorch', 'slurm'))
+
+
 def _env_from_slurm() -> None:
     """Set torch's rendezvous variables from a Slurm task's environment.
 
@@ -103,7 +110,7 @@ def adapt_cfg_to_machine(cfg: Config) -> Config:
         optim_wrapper.type = 'CPUAmpOptimWrapper'
         optim_wrapper.pop('loss_scale', None)
         optim_wrapper.dtype = 'bfloat16'
-    if cfg.get('launcher', 'none') in ('pytorch', 'slurm'):
+    if _distributed_on_cpu(cfg):
         wrapper = dict(cfg.get('model_wrapper_cfg') or {})
         wrapper.setdefault('type', 'MMDistributedDataParallel')
         if wrapper['type'].split('.')[-1] in DDP_WRAPPERS:
@@ -127,8 +134,7 @@ def start_cpu_process_group(cfg: Config) -> bool:
     Returns:
         bool: Whether a process group was started.
     """
-    if (torch.cuda.is_available() or dist.is_initialized()
-            or cfg.get('launcher', 'none') not in ('pytorch', 'slurm')):
+    if not _distributed_on_cpu(cfg) or dist.is_initialized():
         return False
     if cfg.launcher == 'slurm':
         _env_from_slurm()
