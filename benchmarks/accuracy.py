@@ -89,6 +89,13 @@ FMNIST_METHODS = {
     'vpl_bi': (FMNIST + 'vpl_tiny_fmnist_bi.py', PAIR),
     'dml': (FMNIST + 'dml_tiny_fmnist.py', PAIR),
     'dis': (FMNIST + 'dis_tiny_fmnist.py', dict(trans='trans')),
+    # candidates of "the pair that pays" (benchmarks/README.md)
+    'vpl_kd': (FMNIST + 'vpl_tiny_fmnist_kd.py', PAIR),
+    'vpl_kdgate': (FMNIST + 'vpl_tiny_fmnist_kdgate.py', PAIR),
+    'vpl_hard': (FMNIST + 'vpl_tiny_fmnist_hard.py', PAIR),
+    'vpl_feat': (FMNIST + 'vpl_tiny_fmnist_feat.py', PAIR),
+    'vpl_featkd': (FMNIST + 'vpl_tiny_fmnist_featkd.py', PAIR),
+    'vpl_mlp': (FMNIST + 'vpl_tiny_fmnist_mlp.py', PAIR),
 }
 # (claim, method a, branch a, method b, branch b): a - b, paired by seed
 FMNIST_CLAIMS = [

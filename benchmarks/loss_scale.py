@@ -137,8 +137,8 @@ def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
         raise SystemExit(f'{cfg.filename}: the audit needs a PairClassifier '
                          f'config, got {type(model).__name__}')
     model.train()
-    model.pair_head.use_cl = stage in ('cl', 'both')
-    model.pair_head.use_kl = stage in ('kl', 'both')
+    model.pair_head.set_stage(
+        dict(cl='CL only', both='CL + KL', kl='KL only')[stage])
     data = model.data_preprocessor(
         dict(
             inputs=[b['inputs'] for b in batch],

@@ -4,7 +4,7 @@
 # target is the teacher's prediction, KL(p_cnn || p_trans) (PairClassifier
 # sets pair_head.kl_target from `teacher`).
 # Set the teacher's checkpoint:  --cfg-options model.teacher_checkpoint=PATH
-_base_ = ['./vpl_tiny_fmnist.py']
+_base_ = ['./vpl_tiny_fmnist_gate.py']
 
 model = dict(
     teacher='cnn',

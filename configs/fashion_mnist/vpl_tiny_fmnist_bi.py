@@ -1,4 +1,4 @@
 # Table 7's "Bi" ablation: both PLM terms reach both branches.
-_base_ = ['./vpl_tiny_fmnist.py']
+_base_ = ['./vpl_tiny_fmnist_gate.py']
 
 model = dict(pair_head=dict(restrict_grad=False))

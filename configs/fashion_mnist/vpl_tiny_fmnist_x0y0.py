@@ -1,5 +1,5 @@
 # Table 8's one-stage ablation: both PLM terms all along (x = y = 0).
-_base_ = ['./vpl_tiny_fmnist.py']
+_base_ = ['./vpl_tiny_fmnist_gate.py']
 
 custom_hooks = [
     dict(type='StageSwitchHook', x=0, y=0),

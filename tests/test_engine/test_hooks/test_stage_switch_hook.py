@@ -5,7 +5,7 @@ from unittest.mock import MagicMock
 
 import pytest
 from mmengine.logging import MessageHub
-from mmpretrain.registry import HOOKS
+from mmpretrain.registry import HOOKS, MODELS
 
 import vpl_mm  # noqa: F401
 
@@ -21,8 +21,13 @@ def reference_stage(step, total, x, y):
     return 'CL + KL'
 
 
+def pair_head():
+    return MODELS.build(
+        dict(type='PairLearningHead', cnn_channels=4, trans_channels=4))
+
+
 def make_runner(**progress):
-    head = SimpleNamespace(use_cl=True, use_kl=True)
+    head = pair_head()
     return SimpleNamespace(
         model=SimpleNamespace(pair_head=head),
         logger=MagicMock(),
@@ -113,7 +118,7 @@ def test_resume_lands_in_right_stage(epoch, flags):
 def test_unwraps_model_wrapper():
     from mmengine.model import MMDistributedDataParallel
     hook = HOOKS.build(dict(type='StageSwitchHook'))
-    inner = SimpleNamespace(pair_head=SimpleNamespace(use_cl=1, use_kl=1))
+    inner = SimpleNamespace(pair_head=pair_head())
     wrapper = MagicMock(spec=MMDistributedDataParallel)
     wrapper.module = inner
     runner = make_runner(epoch=0, max_epochs=5)
@@ -160,3 +165,32 @@ def test_rejects_model_without_pair_head():
 def test_rejects_bad_percentages(x, y, match):
     with pytest.raises(ValueError, match=match):
         HOOKS.build(dict(type='StageSwitchHook', x=x, y=y))
+
+
+def test_history_of_every_inactive_term_is_dropped():
+    # the head says which keys a stage switches off, the beyond-paper terms
+    # and the gates' keep rates included
+    hook = HOOKS.build(dict(type='StageSwitchHook'))
+    runner = make_runner(epoch=4, max_epochs=5)
+    runner.model.pair_head = MODELS.build(
+        dict(
+            type='PairLearningHead',
+            cnn_channels=4,
+            trans_channels=4,
+            kl_gate='target_better',
+            kd_loss=dict(type='PairHardLabelLoss'),
+            kd_gate='target_correct'))
+    keys = ('loss_cl', 'loss_kd', 'kd_keep', 'loss_kl', 'kl_keep')
+    for key in keys:
+        runner.message_hub.update_scalar(f'train/{key}', 1.0)
+    hook.before_train_epoch(runner)  # KL only
+    assert set(runner.message_hub.log_scalars) == {
+        'train/loss_kl', 'train/kl_keep'
+    }
+    runner.epoch = 0
+    for key in keys:
+        runner.message_hub.update_scalar(f'train/{key}', 1.0)
+    hook.before_train_epoch(runner)  # CL only
+    assert set(runner.message_hub.log_scalars) == {
+        'train/loss_cl', 'train/loss_kd', 'train/kd_keep'
+    }

@@ -215,3 +215,75 @@ def test_head_in_channels_checked_at_build(model_type):
             r'the cnn backbone \+ neck gives 128'):
         MODELS.build(
             dict(type=model_type, cnn=cnn, trans=branches.trans.to_dict()))
+
+
+FEAT_HEAD = dict(
+    feat_loss=dict(type='PairFeatureLoss'),
+    feat_layers=dict(
+        cnn=['backbone.layer2', 'backbone.layer3'],
+        trans=['backbone.layers.0', 'backbone.layers.1']))
+
+
+def test_feature_guidance_takes_the_named_layers(pair_cfg, batch):
+    model = build_pair(pair_cfg, pair_head=FEAT_HEAD).eval()
+    inputs, samples = batch
+    # channels read by the dry forward: ResNet layer2/3 (16, 32), ViT 32
+    assert [(p.in_channels, p.out_channels)
+            for p in model.pair_head.feat_loss.projs] == [(32, 16), (32, 32)]
+    losses = model(inputs, samples, mode='loss')
+    # the reference maps: the stock backbones' own multi-scale outputs of
+    # the same weights (ResNet out_indices; ViT patch tokens as 'featmap',
+    # no final norm before the last layer)
+    cnn_cfg = copy.deepcopy(pair_cfg['cnn']['backbone'])
+    cnn_ref = MODELS.build(dict(cnn_cfg, out_indices=(1, 2)))
+    cnn_ref.eval()  # MMPretrain's backbones' train() returns None
+    cnn_ref.load_state_dict(model.cnn.backbone.state_dict())
+    trans_cfg = copy.deepcopy(pair_cfg['trans']['backbone'])
+    trans_ref = MODELS.build(
+        dict(trans_cfg, out_indices=(0, ), out_type='featmap'))
+    trans_ref.eval()
+    trans_ref.load_state_dict(model.trans.backbone.state_dict())
+    with torch.no_grad():
+        cnn_maps = list(cnn_ref(inputs))
+        trans_maps = [trans_ref(inputs)[0]]
+    with torch.no_grad():  # the last ViT layer, before the final norm
+        x = model.trans.backbone.patch_embed(inputs)[0]
+        x = torch.cat([model.trans.backbone.cls_token.expand(8, -1, -1), x],
+                      1) + model.trans.backbone.pos_embed
+        for layer in model.trans.backbone.layers:
+            x = layer(x)
+        side = 4
+        trans_maps.append(x[:, 1:].transpose(1, 2).reshape(8, 32, side, side))
+    torch.testing.assert_close(
+        losses['loss_feat'], model.pair_head.feat_loss(cnn_maps, trans_maps))
+
+
+def test_feature_guidance_gradient_reaches_only_the_transformer(
+        pair_cfg, batch):
+    model = build_pair(pair_cfg, pair_head=FEAT_HEAD)
+    inputs, samples = batch
+    model(inputs, samples, mode='loss')['loss_feat'].backward()
+    cnn_grads = [p.grad for p in model.cnn.parameters()]
+    assert all(g is None or not g.any() for g in cnn_grads)
+    assert model.trans.backbone.layers[0].ffn.layers[1].weight.grad.abs(
+    ).sum() > 0
+    assert all(p.grad.abs().sum() > 0
+               for p in model.pair_head.feat_loss.parameters())
+
+
+def test_feature_guidance_is_off_with_its_stage(pair_cfg, batch):
+    model = build_pair(pair_cfg, pair_head=FEAT_HEAD)
+    model.pair_head.set_stage('KL only')
+    inputs, samples = batch
+    assert 'loss_feat' not in model(inputs, samples, mode='loss')
+
+
+@pytest.mark.parametrize('layers,match', [
+    (dict(cnn=['backbone.layer9'], trans=['backbone.layers.0']),
+     "branch `cnn` has no module 'backbone.layer9'"),
+    (dict(cnn=['backbone.layer2'], trans=[]), 'one transformer layer per'),
+])
+def test_feature_guidance_rejects_bad_layers(pair_cfg, layers, match):
+    head = dict(FEAT_HEAD, feat_layers=layers)
+    with pytest.raises(ValueError, match=match):
+        build_pair(pair_cfg, pair_head=head)

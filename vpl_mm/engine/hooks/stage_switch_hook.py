@@ -5,15 +5,6 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-# stage name -> (use_cl, use_kl), eq. 7
-STAGES = {
-    'CL only': (True, False),
-    'CL + KL': (True, True),
-    'KL only': (False, True),
-}
-# the PairLearningHead's loss names, in the order of the flags above
-LOSS_KEYS = ('loss_cl', 'loss_kl')
-
 
 def _span(first: int, last: int) -> str:
     """1-based inclusive range as text, e.g. '2-4', '5' or 'none'."""
@@ -36,11 +27,13 @@ class StageSwitchHook(Hook):
     below ``floor(x * total / 100)``; likewise for the last stage. With 5
     epochs and ``x = y = 20``: epoch 1 CL only, 2-4 both, 5 KL only.
 
-    The hook keeps no state: the stage is derived from ``runner.epoch`` or
-    ``runner.iter`` every time and written to the model's
-    ``pair_head.use_cl`` / ``use_kl``, so a resumed run lands in the right
-    stage. Each switch is logged, and the log history of a term that is off
-    is dropped so that the logger does not repeat its last value.
+    The hook only decides which stage applies; the model's ``pair_head``
+    (:meth:`PairLearningHead.set_stage`) owns what each stage switches. The
+    hook keeps no state: the stage is derived from ``runner.epoch`` or
+    ``runner.iter`` every time, so a resumed run lands in the right stage.
+    Each switch is logged, and the log history of the terms that are off
+    (``pair_head.log_keys(active=False)``) is dropped so that the logger does
+    not repeat their last values.
 
     Args:
         x (float): Percentage of training at the start with CL only.
@@ -93,10 +86,10 @@ class StageSwitchHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         head = getattr(model, 'pair_head', None)
-        if head is None or not hasattr(head, 'use_cl'):
+        if head is None or not hasattr(head, 'set_stage'):
             raise TypeError(
                 'StageSwitchHook needs a model with a `pair_head` that has '
-                f'`use_cl`/`use_kl` (e.g. PairClassifier), got '
+                f'`set_stage` (e.g. PairClassifier), got '
                 f'{type(model).__name__}')
         return head
 
@@ -109,17 +102,15 @@ class StageSwitchHook(Hook):
         step, total, unit = self._progress(runner)
         name = self.stage(step, total)
         head = self._pair_head(runner)
-        if (head.use_cl, head.use_kl) != STAGES[name]:
-            head.use_cl, head.use_kl = STAGES[name]
+        if head.set_stage(name):
             runner.logger.info(
                 f'StageSwitchHook: {unit} {step + 1}/{total}: stage '
                 f'"{name}" (eq. 7)')
         # A term that is off is not computed; drop its history so that the
         # logger does not keep printing its last value (MMEngine's
         # MessageHub.log_scalars dict; canary: tests/test_upstream_contract).
-        for key, active in zip(LOSS_KEYS, STAGES[name]):
-            if not active:
-                runner.message_hub.log_scalars.pop(f'train/{key}', None)
+        for key in head.log_keys(active=False):
+            runner.message_hub.log_scalars.pop(f'train/{key}', None)
 
     def before_train(self, runner) -> None:
         step, total, unit = self._progress(runner)

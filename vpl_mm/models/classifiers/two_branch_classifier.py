@@ -153,6 +153,37 @@ class TwoBranchClassifier(BaseModel):
                 f"classes (cnn {fcs['cnn'].out_features}, trans "
                 f"{fcs['trans'].out_features})")
 
+    def dry_input(self, name: str) -> Optional[torch.Tensor]:
+        """One blank image of the size branch ``name`` was built for (ViT,
+        Swin; else 32 px) with its input channels, for dry forwards at build
+        time; None when the backbone has no convolution to tell them."""
+        backbone = self.branch(name).backbone
+        conv = next(
+            (m for m in backbone.modules() if isinstance(m, nn.Conv2d)), None)
+        if conv is None:
+            return None
+        patch_embed = getattr(backbone, 'patch_embed', None)
+        side = (
+            getattr(backbone, 'img_size', None)
+            or getattr(patch_embed, 'init_input_size', None) or 32)
+        side = side[0] if isinstance(side, (tuple, list)) else side
+        return torch.zeros(1, conv.in_channels, side, side)
+
+    def dry_feat(self, name: str):
+        """Branch ``name``'s ``extract_feat`` of :meth:`dry_input` (eval mode,
+        no gradient, the mode restored); None without a dry input."""
+        branch = getattr(self, name)
+        inputs = self.dry_input(name)
+        if inputs is None:
+            return None
+        was_training = branch.training
+        branch.eval()
+        try:
+            with torch.no_grad():
+                return branch.extract_feat(inputs)
+        finally:
+            branch.train(was_training)
+
     def _check_head_input(self, name: str) -> None:
         """Refuse a head whose ``in_channels`` is not the size of what its
         backbone (+ neck) gives, by one dry forward of one small image (eval
@@ -160,27 +191,12 @@ class TwoBranchClassifier(BaseModel):
         would be the first sign."""
         branch = getattr(self, name)
         size = getattr(branch.head, 'in_channels', None)
-        conv = next(
-            (m for m in branch.backbone.modules() if isinstance(m, nn.Conv2d)),
-            None)
-        if size is None or conv is None:
+        if size is None:
             return
-        # the size the backbone was built for (ViT, Swin), else 32 px
-        patch_embed = getattr(branch.backbone, 'patch_embed', None)
-        side = (
-            getattr(branch.backbone, 'img_size', None)
-            or getattr(patch_embed, 'init_input_size', None) or 32)
-        side = side[0] if isinstance(side, (tuple, list)) else side
-        was_training = branch.training
-        branch.eval()
         try:
-            with torch.no_grad():
-                feats = branch.extract_feat(
-                    torch.zeros(1, conv.in_channels, side, side))
+            feats = self.dry_feat(name)
         except Exception:  # a backbone that needs other inputs: no check
             return
-        finally:
-            branch.train(was_training)
         feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
         if torch.is_tensor(feat) and feat.dim() == 2 and \
                 feat.shape[1] != size:

@@ -1,4 +1,9 @@
 from .pair_contrastive_loss import PairContrastiveLoss
+from .pair_feature_loss import PairFeatureLoss, as_feature_map
+from .pair_hard_label_loss import PairHardLabelLoss
 from .pair_kl_div_loss import PairKLDivLoss
 
-__all__ = ['PairContrastiveLoss', 'PairKLDivLoss']
+__all__ = [
+    'PairContrastiveLoss', 'PairFeatureLoss', 'PairHardLabelLoss',
+    'PairKLDivLoss', 'as_feature_map'
+]

@@ -1,7 +1,16 @@
 """Helpers shared by the Pair Learning Module losses."""
+import numbers
 from contextlib import contextmanager
 
 import torch
+
+
+def _number(owner: str, key: str, value) -> float:
+    """``value`` as a float, or a ``TypeError`` that names ``key``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f'{owner}: `{key}` must be a number, got '
+                        f'{value!r} ({type(value).__name__})')
+    return float(value)
 
 
 def check_temperature(owner: str, temperature: float) -> float:
@@ -13,11 +22,33 @@ def check_temperature(owner: str, temperature: float) -> float:
 
     Returns:
         float: The temperature.
+
+    Raises:
+        TypeError: not a number (e.g. ``'abc'`` from ``--cfg-options``).
+        ValueError: not > 0.
     """
+    temperature = _number(owner, 'temperature', temperature)
     if not temperature > 0:
         raise ValueError(
             f'{owner}: `temperature` must be > 0, got {temperature!r}')
-    return float(temperature)
+    return temperature
+
+
+def check_weight(owner: str, loss_weight: float) -> float:
+    """Return ``loss_weight`` as a float, or raise if it is negative.
+
+    A negative weight would make training maximise the term (push the
+    branches apart) while the log shows a small loss; 0 switches it off.
+
+    Raises:
+        TypeError: not a number.
+        ValueError: negative or not finite.
+    """
+    loss_weight = _number(owner, 'loss_weight', loss_weight)
+    if not 0 <= loss_weight < float('inf'):
+        raise ValueError(f'{owner}: `loss_weight` must be finite and >= 0 '
+                         f'(0 switches the term off), got {loss_weight!r}')
+    return loss_weight
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 from ..utils import all_gather_with_grad
-from ._utils import check_temperature, fp32
+from ._utils import check_temperature, check_weight, fp32
 
 
 @MODELS.register_module()
@@ -48,8 +48,14 @@ class PairContrastiveLoss(nn.Module):
 
     - ``learnable_temperature=True``: :math:`1/\tau` is learned, as CLIP's
       logit scale (Radford et al. 2021, sec. 2.5): a parameter
-      :math:`\log(1/\tau)` starting at ``temperature`` and clipped so that
-      :math:`1/\tau \le` ``max_inverse_temperature`` (CLIP: 100).
+      :math:`\log(1/\tau)` starting at ``temperature``, kept at
+      :math:`1/\tau \le` ``max_inverse_temperature`` (CLIP: 100) by
+      clipping the parameter itself, as CLIP does after each optimizer step
+      (here: before each use, which is the same for every forward), not its
+      value in the forward pass: a clamped value would have zero gradient
+      at the clip and stay there for good. Like CLIP, give it no weight
+      decay: ``paramwise_cfg=dict(custom_keys={'log_inverse_temperature':
+      dict(decay_mult=0.)})``.
     - ``exclude_same_class=True``: with ``labels`` given, the other images
       of the anchor's class are removed from its candidates (SupCon's
       observation, Khosla et al. 2020: with few classes a batch holds many
@@ -90,7 +96,7 @@ class PairContrastiveLoss(nn.Module):
                  exclude_same_class: bool = False) -> None:
         super().__init__()
         self.temperature = check_temperature(type(self).__name__, temperature)
-        self.loss_weight = loss_weight
+        self.loss_weight = check_weight(type(self).__name__, loss_weight)
         self.normalize = normalize
         self.gather = gather
         self.exclude_same_class = exclude_same_class
@@ -104,6 +110,14 @@ class PairContrastiveLoss(nn.Module):
                     f'max_inverse_temperature={max_inverse_temperature:g}')
             self.log_inverse_temperature = nn.Parameter(
                 torch.tensor(math.log(1 / self.temperature)))
+
+    def clip_temperature(self) -> torch.Tensor:
+        r"""Clip the learned :math:`\log(1/\tau)` in place to its bound and
+        return it (the parameter, so its gradient is the loss's)."""
+        with torch.no_grad():
+            self.log_inverse_temperature.clamp_(
+                max=math.log(self.max_inverse_temperature))
+        return self.log_inverse_temperature
 
     def forward(self,
                 h_cnn: torch.Tensor,
@@ -148,11 +162,9 @@ class PairContrastiveLoss(nn.Module):
                     all_gather_with_grad(labels)[0] if self.gather else labels)
                 same = labels.view(-1, 1) == all_labels.view(1, -1)
                 other = same & ~self_pair  # keep the positive
-            if self.log_inverse_temperature is None:
-                inv_tau = None
-            else:  # CLIP's clipped logit scale
-                inv_tau = self.log_inverse_temperature.float().clamp(
-                    max=math.log(self.max_inverse_temperature)).exp()
+            inv_tau = None
+            if self.log_inverse_temperature is not None:
+                inv_tau = self.clip_temperature().float().exp()
 
             def sim(x, y, removed):  # scaled, then masked (no -inf * 0)
                 s = x @ y.t()

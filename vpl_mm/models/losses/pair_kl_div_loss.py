@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-from ._utils import check_temperature, fp32
+from ._utils import check_temperature, check_weight, fp32
 
 
 @MODELS.register_module()
@@ -47,7 +47,7 @@ class PairKLDivLoss(nn.Module):
                  t_squared: bool = False) -> None:
         super().__init__()
         self.temperature = check_temperature(type(self).__name__, temperature)
-        self.loss_weight = loss_weight
+        self.loss_weight = check_weight(type(self).__name__, loss_weight)
         self.t_squared = t_squared
 
     def forward(self,

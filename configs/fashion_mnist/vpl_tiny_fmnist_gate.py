@@ -1,0 +1,7 @@
+# VPL on Fashion-MNIST, the PLM chosen on the val split (benchmarks/README.md):
+# the demo's PLM (cosine similarity, tau = 0.2, CL weight 0.1, rho = 1) with
+# the KL acting only where the transformer gives the true class at least the
+# CNN's probability (kl_gate='target_better'), x = y = 20 (eq. 7).
+_base_ = ['./vpl_tiny_fmnist_nogate.py']
+
+model = dict(pair_head=dict(kl_gate='target_better'))
