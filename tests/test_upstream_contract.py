@@ -108,6 +108,21 @@ def optim_context_before_parse_losses():
             source.rindex('.parse_losses(losses)'))
 
 
+def local_checkpoint_scheme():
+    # every local checkpoint read goes through the loader of prefix '',
+    # which vpl_mm replaces; Runner.load_checkpoint calls the hooks'
+    # after_load_checkpoint before loading, with runner._load_from set
+    from mmengine.runner import Runner
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from vpl_mm.utils import load_checkpoint_file
+    assert CheckpointLoader._schemes[''] is load_checkpoint_file
+    source = inspect.getsource(Runner.load_checkpoint)
+    assert source.index("call_hook('after_load_checkpoint'") < source.index(
+        '_load_checkpoint_to_model(')
+    assert 'self._load_from' in inspect.getsource(Runner.load_or_resume)
+
+
 # (check, the upstream name, what in vpl_mm to re-check)
 CONTRACTS = [
     (checkpoint_hook, 'mmengine CheckpointHook._save_checkpoint_with_step',
@@ -133,6 +148,9 @@ CONTRACTS = [
      'vpl_mm/engine/hooks/safe_ema_hook.py (raw weights via the val loop)'),
     (ema_hook_load_from, 'mmpretrain/mmengine EMAHook.after_load_checkpoint',
      'vpl_mm/engine/hooks/safe_ema_hook.py (load_from: MMEngine\'s way)'),
+    (local_checkpoint_scheme, 'mmengine CheckpointLoader scheme \'\', '
+     'Runner.load_checkpoint', 'vpl_mm/utils/checkpoint.py (one loader) and '
+     'vpl_mm/engine/hooks/checkpoint_fit_hook.py (fit before loading)'),
     (optim_context_before_parse_losses,
      'mmengine BaseModel/MMDistributedDataParallel.train_step',
      'vpl_mm/engine/optimizers/nonfinite_optim_wrapper.py (the policy '

@@ -16,6 +16,7 @@ import sys
 
 import vpl_mm  # noqa: F401  (registers the VPL components)
 from vpl_mm.export import ExtractError, extract_branch
+from vpl_mm.utils import InputError
 
 
 def parse_args(argv=None):
@@ -41,8 +42,8 @@ def main(argv=None):
             args.branch,
             args.out_dir,
             use_ema=not args.no_ema)
-    except ExtractError as e:
-        sys.exit(f'extract_branch: {e}')
+    except (ExtractError, InputError) as e:
+        sys.exit(f'extract_branch: error: {e}')
     print(f'wrote {cfg_path} and {ckpt_path}')
 
 

@@ -13,6 +13,7 @@ from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
 from vpl_mm.export import ExtractError, extract_branch
+from vpl_mm.utils import CheckpointError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VARIANTS = [(b, ema) for b in ('cnn', 'trans') for ema in (True, False)]
@@ -194,7 +195,7 @@ def test_not_a_pair_checkpoint(trained_pair, tmp_path):
     torch.save(dict(meta={}, state_dict={'backbone.x': torch.zeros(1)}), solo)
     with pytest.raises(ExtractError, match='holds no `cnn.\\*` weights'):
         extract_branch(trained_pair[0], str(solo), 'cnn', str(tmp_path / 'o'))
-    with pytest.raises(ExtractError, match='does not exist'):
+    with pytest.raises(CheckpointError, match='none.pth: no such file'):
         extract_branch(trained_pair[0], str(tmp_path / 'none.pth'), 'cnn',
                        str(tmp_path / 'o'))
     assert_nothing_written(tmp_path / 'o')
@@ -205,6 +206,6 @@ def test_checkpoint_of_another_model(trained_pair, tmp_path):
     cfg.write_text(f'_base_ = [{trained_pair[0]!r}]\n'
                    'model = dict(cnn=dict(backbone=dict(base_channels=32), '
                    'head=dict(in_channels=256)))\n')
-    with pytest.raises(ExtractError, match='does not fit branch `cnn`'):
+    with pytest.raises(CheckpointError, match='does not fit branch `cnn`'):
         extract_branch(str(cfg), trained_pair[1], 'cnn', str(tmp_path / 'o'))
     assert_nothing_written(tmp_path / 'o')

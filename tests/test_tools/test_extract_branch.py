@@ -41,5 +41,7 @@ def test_bad_branch_exits_with_message(trained_pair, tmp_path):
                           capture_output=True,
                           text=True)
     assert proc.returncode == 1
-    assert "extract_branch: unknown branch 'vit'" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "extract_branch: error: unknown branch 'vit': choose one of "
+        "('cnn', 'trans')")
     assert not (tmp_path / 'o').exists()

@@ -16,7 +16,7 @@ from mmengine.config import Config, ConfigDict
 
 from vpl_mm.models.classifiers import BRANCHES
 from vpl_mm.utils.atomic import atomic_write
-from vpl_mm.utils.checkpoint import state_dict_mismatch
+from vpl_mm.utils.checkpoint import check_fits, load_checkpoint_file
 
 DATALOADERS = ('val_dataloader', 'test_dataloader')
 EVALUATORS = ('val_evaluator', 'test_evaluator')
@@ -137,7 +137,10 @@ def extract_branch(config: str,
 
     Raises:
         ExtractError: Not a pair config or checkpoint, unknown or missing
-            branch, or weights that do not fit the branch. Nothing is written.
+            branch. Nothing is written.
+        CheckpointError: A file that is no readable checkpoint, or weights
+            that do not fit the branch or are not finite (NaN, inf). Nothing
+            is written.
     """
     from mmpretrain.registry import MODELS
 
@@ -151,10 +154,7 @@ def extract_branch(config: str,
                            f'{model_type or "missing"}, not PairClassifier')
     if cfg.model.get(branch) is None:
         raise ExtractError(f'{config} has no `model.{branch}` branch')
-    try:
-        ckpt = torch.load(checkpoint, map_location='cpu')
-    except FileNotFoundError:
-        raise ExtractError(f'checkpoint {checkpoint} does not exist') from None
+    ckpt = load_checkpoint_file(checkpoint)
     pair_state, ema = _pair_weights(ckpt, use_ema)
     state = _strip(pair_state, f'{branch}.')
     if not state:
@@ -163,13 +163,10 @@ def extract_branch(config: str,
             'a PairClassifier')
     out_cfg = _branch_config(cfg, branch, state)
 
-    # The weights must fit the stock model exactly.
-    mismatch = state_dict_mismatch(
-        state,
-        MODELS.build(copy.deepcopy(out_cfg.model)).state_dict())
-    if mismatch:
-        raise ExtractError(f'{checkpoint} does not fit branch `{branch}` of '
-                           f'{config}: {mismatch}')
+    # The weights must fit the stock model exactly, and be finite.
+    check_fits(state,
+               MODELS.build(copy.deepcopy(out_cfg.model)).state_dict(),
+               checkpoint, f'branch `{branch}` of {config}')
 
     src_meta = ckpt.get('meta') or {}
     meta = dict(

@@ -1,16 +1,27 @@
-"""Let ``torch.load(weights_only=True)`` read MMEngine checkpoints.
+"""Reading checkpoints safely, and checking that they fit the model.
 
 Since torch 2.6, ``torch.load`` defaults to ``weights_only=True`` and MMEngine
 0.10.7 does not pass the argument, so resuming from a Runner checkpoint fails
 on the objects its message hub holds. Rather than switch the safety off, we
 allow-list the exact classes MMEngine checkpoints contain.
+
+Every checkpoint read (train ``--resume`` / ``load_from``, test, the DIS
+teacher, branch extraction and export) goes through
+:func:`load_checkpoint_file`, which says in one line what is wrong with a
+file that cannot be a checkpoint (:class:`CheckpointError`).
 """
-from typing import Any, Dict, List
+import os.path as osp
+import pickle
+import re
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from .errors import CheckpointError
 
 # The statistics every HistoryBuffer registers when the first one is built;
 # methods added with HistoryBuffer.register_statistics count too.
@@ -64,9 +75,131 @@ def checkpoint_safe_globals() -> List[Any]:
 
 
 def register_checkpoint_safe_globals() -> None:
-    """Allow-list :func:`checkpoint_safe_globals` for ``torch.load``."""
+    """Allow-list :func:`checkpoint_safe_globals` for ``torch.load``, and
+    make :func:`load_checkpoint_file` MMEngine's reader of local files."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    # Replaces mmengine/runner/checkpoint.py load_from_local, the loader of
+    # plain paths (prefix ''), which lets torch.load's own errors through;
+    # canary: tests/test_upstream_contract.py.
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_checkpoint_file, force=True)
+
+
+# torch 2.14's wordings: 'Unsupported global: GLOBAL x.y' (not allow-listed)
+# and 'unsupported GLOBAL x.y whose module x is blocked'
+_UNSAFE_GLOBAL = re.compile(r'unsupported (?:global: )?GLOBAL ([\w.]+)',
+                            re.IGNORECASE)
+_ZIP_MAGIC = b'PK\x03\x04'
+
+
+def load_checkpoint_file(filename: str,
+                         map_location: Any = 'cpu',
+                         logger: Optional[Any] = None) -> dict:
+    """Read a checkpoint with ``torch.load(weights_only=True)``.
+
+    Args:
+        filename (str): A local file.
+        map_location: As :func:`torch.load`. Defaults to ``'cpu'``.
+        logger: Unused; MMEngine's loaders take it.
+
+    Returns:
+        dict: The checkpoint: a dict with ``state_dict`` (a Runner or
+        exported checkpoint), or a plain state dict of tensors.
+
+    Raises:
+        CheckpointError: naming the file and what is wrong, in one line: no
+            such file, empty, truncated or damaged, not a PyTorch
+            checkpoint, a class outside the allow-list (named: no code from
+            a file is run), or not a dict with ``state_dict``.
+    """
+    path = osp.expanduser(str(filename))
+    if not osp.isfile(path):
+        raise CheckpointError(f'checkpoint {filename}: no such file')
+    size = osp.getsize(path)
+    if size == 0:
+        raise CheckpointError(f'checkpoint {filename}: the file is empty '
+                              '(0 bytes)')
+    with open(path, 'rb') as f:
+        is_zip = f.read(4) == _ZIP_MAGIC
+    try:
+        checkpoint = torch.load(
+            path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = _UNSAFE_GLOBAL.search(str(e))
+        if found:
+            raise CheckpointError(
+                f'checkpoint {filename}: it needs {found.group(1)}, which '
+                'is not among the objects a checkpoint may hold (tensors, '
+                "numpy arrays, MMEngine's log buffers); vpl_mm reads "
+                'checkpoints without running code from them') from None
+        raise CheckpointError(f'checkpoint {filename}: not a PyTorch '
+                              f'checkpoint ({size} bytes that torch.load '
+                              'cannot read)') from None
+    except (EOFError, RuntimeError, ValueError, IndexError, KeyError,
+            TypeError, AttributeError, OSError) as e:
+        if is_zip or isinstance(e, EOFError):
+            raise CheckpointError(
+                f'checkpoint {filename}: truncated or damaged ({size} bytes; '
+                f'{type(e).__name__} while reading it)') from None
+        raise CheckpointError(f'checkpoint {filename}: not a PyTorch '
+                              f'checkpoint ({size} bytes that torch.load '
+                              'cannot read)') from None
+    return checked_checkpoint(checkpoint, filename)
+
+
+def checked_checkpoint(checkpoint: Any, filename: str) -> dict:
+    """``checkpoint`` if it is a dict with a ``state_dict`` dict, or a plain
+    state dict of tensors; else a :class:`CheckpointError`."""
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(
+            f'checkpoint {filename}: it holds a {type(checkpoint).__name__}, '
+            "not a checkpoint dict (dict(state_dict=..., meta=...))")
+    if 'state_dict' in checkpoint:
+        if not isinstance(checkpoint['state_dict'], dict):
+            raise CheckpointError(
+                f'checkpoint {filename}: its state_dict is a '
+                f"{type(checkpoint['state_dict']).__name__}, not a dict of "
+                'tensors')
+        return checkpoint
+    if checkpoint and all(torch.is_tensor(v) for v in checkpoint.values()):
+        return checkpoint  # a plain state dict, as torch.save(m.state_dict())
+    raise CheckpointError(
+        f'checkpoint {filename}: it holds no `state_dict` (keys: '
+        f'{sorted(map(str, checkpoint))[:5]})')
+
+
+def nonfinite_tensors(state: Dict[str, torch.Tensor]) -> List[str]:
+    """Names of the floating-point tensors of ``state`` with a NaN or inf."""
+    return [
+        k for k, v in state.items() if torch.is_tensor(v)
+        and v.is_floating_point() and not torch.isfinite(v).all()
+    ]
+
+
+def _names(keys: List[str], limit: int = 5) -> str:
+    more = len(keys) - limit
+    return ', '.join(keys[:limit]) + (f' and {more} more' if more > 0 else '')
+
+
+def check_fits(state: Dict[str, torch.Tensor], expected: Dict[str,
+                                                              torch.Tensor],
+               filename: str, model_name: str) -> None:
+    """Refuse a state dict that does not fit a model or holds NaN / inf.
+
+    Raises:
+        CheckpointError: naming the first few keys each way, or the tensors
+            that are not finite.
+    """
+    mismatch = state_dict_mismatch(state, expected)
+    if mismatch:
+        raise CheckpointError(
+            f'checkpoint {filename} does not fit {model_name} ({mismatch})')
+    bad = nonfinite_tensors(state)
+    if bad:
+        raise CheckpointError(
+            f'checkpoint {filename}: non-finite weights (NaN or inf) in '
+            f'{_names(bad)}')
 
 
 def state_dict_mismatch(state: Dict[str, torch.Tensor],
@@ -139,7 +272,7 @@ def check_resume_fits(runner, checkpoint: dict) -> None:
     mismatch = state_dict_mismatch(
         checkpoint.get('state_dict', {}), _full_state_shapes(runner.model))
     if mismatch:
-        raise ValueError(
+        raise CheckpointError(
             'Cannot resume: the checkpoint is of another model than '
             f'{type(model).__name__} of this config ({mismatch}). '
             'Resume with the config it was trained with.')

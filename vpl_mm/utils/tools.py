@@ -1,13 +1,17 @@
 """Run MMPretrain's own command-line tools with vpl_mm in place."""
 import gc
 import importlib.util
+import logging
+import os
 import os.path as osp
 import sys
 from types import ModuleType
+from typing import Optional
 
 import mmpretrain
 import torch
 import torch.distributed as dist
+from mmengine.logging import print_log
 
 from .startup import (adapt_cfg_to_machine, keep_freed_memory,
                       start_cpu_process_group)
@@ -49,6 +53,56 @@ def add_tensorboard(cfg) -> None:
     visualizer['vis_backends'] = backends
 
 
+def add_fit_checks(cfg, strict_load: bool) -> None:
+    """Put :class:`CheckpointFitHook` (``strict`` as given) and
+    :class:`DataFitHook` in ``cfg.custom_hooks``, in place of any the config
+    has: a config dumped by a training run carries the training's
+    ``strict=False``, which must not reach a test."""
+    fit_hooks = ('CheckpointFitHook', 'DataFitHook')
+    hooks = [
+        h for h in cfg.get('custom_hooks') or []
+        if str(h.get('type')).split('.')[-1] not in fit_hooks
+    ]
+    cfg.custom_hooks = hooks + [
+        dict(type='CheckpointFitHook', strict=strict_load),
+        dict(type='DataFitHook')
+    ]
+
+
+def resume_hint(cfg) -> Optional[str]:
+    """The warning for a training run that starts afresh in a work dir that
+    already holds ``last_checkpoint`` (MMEngine starts over silently and
+    overwrites it), or None."""
+    work_dir = cfg.get('work_dir')
+    if cfg.get('resume') or not work_dir or not osp.isfile(
+            osp.join(work_dir, 'last_checkpoint')):
+        return None
+    return (f'{work_dir} holds a previous run (last_checkpoint); this run '
+            'starts afresh and overwrites its checkpoints: add --resume to '
+            'continue it')
+
+
+def exit_on_input_error(tool: str, main) -> None:
+    """Run ``main()``; a bad file or config value (:class:`InputError`) ends
+    the process with its one-line message on stderr and exit status 1
+    (``VPL_MM_TRACEBACK=1``: with the traceback)."""
+    from .errors import InputError
+    try:
+        main()
+    except InputError as e:
+        if os.environ.get('VPL_MM_TRACEBACK') == '1':
+            raise
+        sys.exit(f'{tool}: error: {e}')
+
+
+def _take_flag(flag: str) -> bool:
+    """Whether ``flag`` is on the command line; taken off it if so."""
+    present = flag in sys.argv
+    if present:
+        sys.argv.remove(flag)
+    return present
+
+
 def run_mmpretrain_tool(name: str) -> None:
     """Run MMPretrain's ``tools/<name>.py`` main, with the same command line.
 
@@ -63,14 +117,20 @@ def run_mmpretrain_tool(name: str) -> None:
     visualizer (MMEngine's ``--cfg-options`` parser cannot express a list
     of dicts, so that is the switch that needs no config edit).
 
+    Every run gets :class:`CheckpointFitHook` and :class:`DataFitHook`:
+    ``test`` refuses a checkpoint that does not fit the model or holds
+    NaN / inf weights, unless ``--partial-load`` (ours, taken off the
+    command line) asks to load what fits; ``train``'s ``load_from`` may load
+    part of a model and logs what it skips. A bad checkpoint file or config
+    value ends the run with one line (:func:`exit_on_input_error`).
+
     Args:
         name (str): Tool name, ``'train'`` or ``'test'``.
     """
     if not torch.cuda.is_available():
         keep_freed_memory()
-    tensorboard = '--tensorboard' in sys.argv
-    if tensorboard:
-        sys.argv.remove('--tensorboard')
+    tensorboard = _take_flag('--tensorboard')
+    partial_load = _take_flag('--partial-load')
     tool = load_mmpretrain_tool(name)
     stock_merge_args = tool.merge_args
 
@@ -78,6 +138,10 @@ def run_mmpretrain_tool(name: str) -> None:
         cfg = adapt_cfg_to_machine(stock_merge_args(cfg, args))
         if tensorboard:
             add_tensorboard(cfg)
+        add_fit_checks(cfg, strict_load=name == 'test' and not partial_load)
+        hint = resume_hint(cfg) if name == 'train' else None
+        if hint:
+            print_log(hint, logger='current', level=logging.WARNING)
         start_cpu_process_group(cfg)
         return cfg
 
@@ -89,7 +153,7 @@ def run_mmpretrain_tool(name: str) -> None:
     # config pre-processing step would miss the command-line options
     # (canary: test_upstream_contract).
     tool.merge_args = merge_args
-    tool.main()
+    exit_on_input_error(name, tool.main)
     # Tear the process group down, all ranks together, before the
     # interpreter exits: a gloo group left to die with the process can abort
     # it ("terminate called without an active exception") after a finished

@@ -62,16 +62,27 @@ def test_fine_tunes_from_an_ema_checkpoint_with_new_heads(
     # load_from as MMEngine's EMAHook does it (MMPretrain's fails on the
     # new heads' shapes): the EMA starts from the checkpoint's EMA weights
     work, _ = ema_run
+    # a 12-class data set for the 12-class heads: the digits and two more
+    # classes (the heads must predict the data's classes: DataFitHook)
+    data = tmp_path / 'digits12'
+    for split in ('train', 'val'):
+        (data / split).mkdir(parents=True)
+        for folder in sorted((digits_root / split).iterdir()):
+            (data / split / folder.name).symlink_to(folder)
+        for extra, source in (('10', '1'), ('11', '7')):
+            (data / split / extra).mkdir()
+            for image in sorted((digits_root / split / source).iterdir())[:8]:
+                (data / split / extra / image.name).symlink_to(image)
     python('tools/train.py', PAIR_CONFIG,
-           '--work-dir', str(tmp_path), '--cfg-options',
-           *data_options(digits_root), f'load_from={work / "epoch_2.pth"}',
+           '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+           *data_options(data), f'load_from={work / "epoch_2.pth"}',
            'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=64',
            'val_dataloader.dataset.indices=64',
            'custom_hooks.1.type=SafeEMAHook', 'custom_hooks.1.momentum=0.5',
            'model.cnn.head.num_classes=12', 'model.trans.head.num_classes=12',
            'data_preprocessor.num_classes=12')
     source = torch.load(work / 'epoch_2.pth')['state_dict']
-    tuned = torch.load(tmp_path / 'epoch_1.pth')['state_dict']
+    tuned = torch.load(tmp_path / 'work' / 'epoch_1.pth')['state_dict']
     assert tuned['cnn.head.fc.weight'].shape == (12, 128)
     # the backbones come from the checkpoint (one small warm-up step since)
     key = 'cnn.backbone.conv1.weight'

@@ -184,9 +184,8 @@ def test_history_of_every_inactive_term_is_dropped():
     for key in keys:
         runner.message_hub.update_scalar(f'train/{key}', 1.0)
     hook.before_train_epoch(runner)  # KL only
-    assert set(runner.message_hub.log_scalars) == {
-        'train/loss_kl', 'train/kl_keep'
-    }
+    assert set(
+        runner.message_hub.log_scalars) == {'train/loss_kl', 'train/kl_keep'}
     runner.epoch = 0
     for key in keys:
         runner.message_hub.update_scalar(f'train/{key}', 1.0)

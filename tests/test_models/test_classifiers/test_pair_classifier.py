@@ -254,8 +254,8 @@ def test_feature_guidance_takes_the_named_layers(pair_cfg, batch):
             x = layer(x)
         side = 4
         trans_maps.append(x[:, 1:].transpose(1, 2).reshape(8, 32, side, side))
-    torch.testing.assert_close(
-        losses['loss_feat'], model.pair_head.feat_loss(cnn_maps, trans_maps))
+    torch.testing.assert_close(losses['loss_feat'],
+                               model.pair_head.feat_loss(cnn_maps, trans_maps))
 
 
 def test_feature_guidance_gradient_reaches_only_the_transformer(
@@ -265,8 +265,8 @@ def test_feature_guidance_gradient_reaches_only_the_transformer(
     model(inputs, samples, mode='loss')['loss_feat'].backward()
     cnn_grads = [p.grad for p in model.cnn.parameters()]
     assert all(g is None or not g.any() for g in cnn_grads)
-    assert model.trans.backbone.layers[0].ffn.layers[1].weight.grad.abs(
-    ).sum() > 0
+    assert model.trans.backbone.layers[0].ffn.layers[1].weight.grad.abs().sum(
+    ) > 0
     assert all(p.grad.abs().sum() > 0
                for p in model.pair_head.feat_loss.parameters())
 
@@ -287,3 +287,42 @@ def test_feature_guidance_rejects_bad_layers(pair_cfg, layers, match):
     head = dict(FEAT_HEAD, feat_layers=layers)
     with pytest.raises(ValueError, match=match):
         build_pair(pair_cfg, pair_head=head)
+
+
+@pytest.mark.parametrize('stage', ['backbone', 'neck', 'pre_logits'])
+def test_extract_feat_has_mmpretrains_signature(pair_cfg, batch, stage):
+    # what get_flops.py and mmpretrain.apis.FeatureExtractor call
+    model = build_pair(pair_cfg).eval()
+    inputs, _ = batch
+    with torch.no_grad():
+        for name in ('cnn', 'trans'):
+            expected = getattr(model, name).extract_feat(inputs, stage=stage)
+            got = model.extract_feat(inputs, stage=stage, branch=name)
+            torch.testing.assert_close(got, expected)
+        # without `branch`: pred_branch's
+        torch.testing.assert_close(
+            model.extract_feat(inputs, stage=stage),
+            model.trans.extract_feat(inputs, stage=stage))
+        model.pred_branch = 'cnn'
+        torch.testing.assert_close(
+            model.extract_feat(inputs, stage=stage),
+            model.cnn.extract_feat(inputs, stage=stage))
+    with pytest.raises(ValueError, match='`branch` must be one of'):
+        model.extract_feat(inputs, branch='vit')
+
+
+def test_feature_extractor_api_on_a_pair():
+    import os.path as osp
+
+    import numpy as np
+    from mmpretrain import get_model
+    from mmpretrain.apis import FeatureExtractor
+    root = osp.dirname(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    model = get_model(osp.join(root, 'configs/demo/vpl_tiny_digits.py'))
+    image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
+    (feat, ) = FeatureExtractor(model)(image)[0]
+    assert feat.shape == (96, )  # the transformer's class token
+    model.pred_branch = 'cnn'
+    (feat, ) = FeatureExtractor(model)(image)[0]
+    assert feat.shape == (128, )  # the CNN's pooled stage 4

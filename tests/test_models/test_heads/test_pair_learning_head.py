@@ -166,10 +166,8 @@ def test_kd_is_cnn_to_trans_kl_with_t_squared_beside_eq6():
     losses = head.loss(h_cnn, h_trans, z_cnn, z_trans)
     assert set(losses) == {'loss_cl', 'loss_kd', 'loss_kl'}
     # KL(p_cnn || p_trans) at T = 4, times T^2; eq. 6 unchanged beside it
-    close(losses['loss_kd'],
-                               16 * kl_by_hand(z_cnn, z_trans, 4.0).mean())
-    close(losses['loss_kl'],
-                               kl_by_hand(z_trans, z_cnn, 1.0).mean())
+    close(losses['loss_kd'], 16 * kl_by_hand(z_cnn, z_trans, 4.0).mean())
+    close(losses['loss_kl'], kl_by_hand(z_trans, z_cnn, 1.0).mean())
     losses['loss_kd'].backward()  # the CNN is the detached target
     assert z_cnn.grad is None and z_trans.grad.abs().sum() > 0
 
@@ -215,18 +213,15 @@ def test_each_direction_has_its_own_gate_at_its_temperature():
     # term keeps both, eq. 6 (transformer as target) keeps none
     assert losses['kd_keep'].item() == 1.0
     assert losses['kl_keep'].item() == 0.0
-    close(losses['loss_kd'],
-                               kl_by_hand(z_cnn, z_trans, 4.0).mean())
+    close(losses['loss_kd'], kl_by_hand(z_cnn, z_trans, 4.0).mean())
     assert losses['loss_kl'].item() == 0.0
     # at T = 1 sample 0 changes sides
     head.kl_loss.temperature = head.kd_loss.temperature = 1.0
     losses = head.loss(h, h, z_cnn, z_trans, labels)
     assert losses['kd_keep'].item() == 0.5
     assert losses['kl_keep'].item() == 0.5
-    close(losses['loss_kd'],
-                               kl_by_hand(z_cnn, z_trans, 1.0)[1] / 2)
-    close(losses['loss_kl'],
-                               kl_by_hand(z_trans, z_cnn, 1.0)[0] / 2)
+    close(losses['loss_kd'], kl_by_hand(z_cnn, z_trans, 1.0)[1] / 2)
+    close(losses['loss_kl'], kl_by_hand(z_trans, z_cnn, 1.0)[0] / 2)
 
 
 def test_mlp_projection_for_the_contrastive_term():
@@ -241,14 +236,13 @@ def test_mlp_projection_for_the_contrastive_term():
     loss = head.loss(h_cnn, h_trans, z_cnn, z_trans)['loss_cl']
 
     def mlp_by_hand(m, x):
-        return torch.relu(x @ m[0].weight.t() + m[0].bias) @ m[2].weight.t(
-        ) + m[2].bias
+        return torch.relu(x @ m[0].weight.t() +
+                          m[0].bias) @ m[2].weight.t() + m[2].bias
 
     torch.testing.assert_close(
         loss,
-        PairContrastiveLoss()(
-            mlp_by_hand(head.cl_proj['cnn'], h_cnn),
-            mlp_by_hand(head.cl_proj['trans'], h_trans)))
+        PairContrastiveLoss()(mlp_by_hand(head.cl_proj['cnn'], h_cnn),
+                              mlp_by_hand(head.cl_proj['trans'], h_trans)))
     loss.backward()  # restricted: the CNN's MLP learns, the CNN does not
     assert h_cnn.grad is None and h_trans.grad.abs().sum() > 0
     assert head.cl_proj['cnn'][0].weight.grad.abs().sum() > 0
@@ -265,20 +259,24 @@ def test_feature_guidance_reaches_only_the_transformer():
     f_trans = torch.randn(5, 2, 2, 2, requires_grad=True)
     h_cnn, h_trans, z_cnn, z_trans = inputs()
     losses = head.loss(
-        h_cnn, h_trans, z_cnn, z_trans, feats=dict(cnn=[f_cnn], trans=[f_trans]))
+        h_cnn,
+        h_trans,
+        z_cnn,
+        z_trans,
+        feats=dict(cnn=[f_cnn], trans=[f_trans]))
     torch.testing.assert_close(losses['loss_feat'],
                                head.feat_loss([f_cnn], [f_trans]))
     losses['loss_feat'].backward()
     assert f_cnn.grad is None and f_trans.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='go together'):
-        build_head(feat_loss=dict(type='PairFeatureLoss', cnn_channels=[3],
-                                  trans_channels=[2]))
+        build_head(
+            feat_loss=dict(
+                type='PairFeatureLoss', cnn_channels=[3], trans_channels=[2]))
 
 
 def test_stages_switch_the_terms_in_two_groups():
     head = build_head(
-        kd_loss=dict(type='PairHardLabelLoss'),
-        kl_gate='target_better')
+        kd_loss=dict(type='PairHardLabelLoss'), kl_gate='target_better')
     labels = torch.tensor([0, 1, 2, 0, 1])
     expected = {
         'CL only': {'loss_cl', 'loss_kd'},
@@ -289,8 +287,7 @@ def test_stages_switch_the_terms_in_two_groups():
         head.set_stage(stage)
         assert set(head.loss(*inputs(), labels)) == keys
         assert set(head.log_keys()) == keys
-        assert set(head.log_keys(active=False)) == (
-            expected['CL + KL'] - keys)
+        assert set(head.log_keys(active=False)) == (expected['CL + KL'] - keys)
     assert head.set_stage('KL only') is False
     assert head.set_stage('CL only') is True
     with pytest.raises(ValueError, match='unknown stage'):

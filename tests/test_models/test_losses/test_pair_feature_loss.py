@@ -34,10 +34,14 @@ def reference(cnn_maps, trans_maps, projs):
 def test_matches_hand_reference_with_pooling():
     g = torch.Generator().manual_seed(0)
     loss_fn = PairFeatureLoss(cnn_channels=[6, 5], trans_channels=[4, 4])
-    cnn = [torch.randn(3, 6, 2, 2, generator=g), torch.randn(3, 5, 4, 4,
-                                                             generator=g)]
-    trans = [torch.randn(3, 4, 4, 4, generator=g),
-             torch.randn(3, 4, 4, 4, generator=g)]
+    cnn = [
+        torch.randn(3, 6, 2, 2, generator=g),
+        torch.randn(3, 5, 4, 4, generator=g)
+    ]
+    trans = [
+        torch.randn(3, 4, 4, 4, generator=g),
+        torch.randn(3, 4, 4, 4, generator=g)
+    ]
     loss = loss_fn(cnn, trans)
     assert loss.item() == pytest.approx(
         reference(cnn, trans, loss_fn.projs).item(), rel=1e-5)

@@ -11,8 +11,9 @@ from vpl_mm.models import PairHardLabelLoss
 def reference(z, t, weight=None):
     """Mean over i of w_i * -log softmax(z_i)[argmax t_i], as loops."""
     total = 0.
-    for i, (zi, ti) in enumerate(zip(z.double().tolist(),
-                                     t.double().tolist())):
+    for i, (zi,
+            ti) in enumerate(zip(z.double().tolist(),
+                                 t.double().tolist())):
         c = max(range(len(ti)), key=lambda j: ti[j])
         m = max(zi)
         log_norm = m + math.log(sum(math.exp(v - m) for v in zi))

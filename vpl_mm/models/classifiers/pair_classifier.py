@@ -86,8 +86,7 @@ class PairClassifier(TwoBranchClassifier):
                 for name in BRANCHES:
                     self.dry_feat(name)
             pair_head['feat_loss'] = dict(
-                pair_head['feat_loss'],
-                **{
+                pair_head['feat_loss'], **{
                     f'{name}_channels': [f.shape[1] for f in feats[name]]
                     for name in BRANCHES
                 })
@@ -119,8 +118,7 @@ class PairClassifier(TwoBranchClassifier):
                     raise ValueError(
                         f'{owner}: pair_head.feat_layers: branch `{name}` '
                         f'has no module {path!r}') from None
-        if not modules['cnn'] or len(modules['cnn']) != len(
-                modules['trans']):
+        if not modules['cnn'] or len(modules['cnn']) != len(modules['trans']):
             raise ValueError(
                 f'{owner}: pair_head.feat_layers needs one transformer layer '
                 f'per CNN layer, got {layers!r}')
@@ -189,7 +187,11 @@ class PairClassifier(TwoBranchClassifier):
             if 'gt_label' in data_samples[0] else None)
         losses.update(
             self.pair_head.loss(
-                h['cnn'], h['trans'], z['cnn'], z['trans'], labels,
+                h['cnn'],
+                h['trans'],
+                z['cnn'],
+                z['trans'],
+                labels,
                 feats=feats))
         return losses
 

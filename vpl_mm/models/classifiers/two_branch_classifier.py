@@ -228,7 +228,34 @@ class TwoBranchClassifier(BaseModel):
             return inputs.contiguous(memory_format=torch.channels_last)
         return inputs
 
-    def extract_feat(self, name: str, inputs: torch.Tensor):
+    def extract_feat(self,
+                     inputs: torch.Tensor,
+                     stage: str = 'neck',
+                     branch: Optional[str] = None):
+        """Features of one branch, as ``ImageClassifier.extract_feat``.
+
+        The signature MMPretrain's tools and APIs call (``get_flops.py``,
+        ``mmpretrain.apis.FeatureExtractor``): the branch is ``branch``, by
+        default ``pred_branch`` (``--cfg-options model.pred_branch=cnn``
+        chooses the CNN).
+
+        Args:
+            inputs (Tensor): Preprocessed images, (N, C, H, W).
+            stage (str): ``'backbone'``, ``'neck'`` or ``'pre_logits'``, as
+                ``ImageClassifier.extract_feat``. Defaults to ``'neck'``.
+            branch (str, optional): ``'cnn'`` or ``'trans'``. Defaults to
+                ``pred_branch``.
+        """
+        name = branch or self.pred_branch
+        if name not in BRANCHES:
+            raise ValueError(f'{type(self).__name__}: `branch` must be one '
+                             f'of {BRANCHES}, got {name!r}')
+        if stage == 'neck':
+            return self.branch_feat(name, inputs)
+        return self.branch(name).extract_feat(
+            self.branch_inputs(name, inputs), stage=stage)
+
+    def branch_feat(self, name: str, inputs: torch.Tensor):
         """Branch ``name``'s features (its ``extract_feat``, compiled with
         ``compile``) of ``inputs``, in the branch's memory format."""
         branch = self.branch(name)
@@ -262,7 +289,7 @@ class TwoBranchClassifier(BaseModel):
             last linear layer, and ``z`` (N, num_classes), its output.
         """
         branch = self.branch(name)
-        h = branch.head.pre_logits(self.extract_feat(name, inputs))
+        h = branch.head.pre_logits(self.branch_feat(name, inputs))
         return h, self._branch_fc(name)(h)
 
     def forward(self,
@@ -361,7 +388,7 @@ class TwoBranchClassifier(BaseModel):
         for name in BRANCHES:
             branch = self.branch(name)
             preds[name] = branch.head.predict(
-                self.extract_feat(name, inputs),
+                self.branch_feat(name, inputs),
                 [sample.clone() for sample in data_samples])
         for name in BRANCHES:
             for sample, pred in zip(data_samples, preds[name]):

@@ -169,7 +169,8 @@ class PairLearningHead(BaseModule):
                                  f'{sorted(cl_proj)}; use out_channels, '
                                  'hidden_channels')
             self.cl_proj = nn.ModuleDict({
-                side: nn.Sequential(
+                side:
+                nn.Sequential(
                     nn.Linear(size, hidden or size), nn.ReLU(inplace=True),
                     nn.Linear(hidden or size, out))
                 for side, size in sizes.items()
@@ -206,23 +207,25 @@ class PairLearningHead(BaseModule):
     def log_keys(self, active: bool = True) -> List[str]:
         """The keys :meth:`loss` returns when its terms are on (``active``),
         or those of the terms that are now off (``active=False``)."""
-        groups = [(self.use_cl, ['loss_cl'] +
-                   (['loss_kd'] if self.kd_loss is not None else []) +
-                   (['kd_keep'] if self.kd_gate is not None else []) +
-                   (['loss_feat'] if self.feat_loss is not None else [])),
-                  (self.use_kl, (['loss_kl'] if self.kl_loss is not None
-                                 else []) +
-                   (['kl_keep'] if self.kl_gate is not None else []))]
+        groups = [
+            (self.use_cl,
+             ['loss_cl'] + (['loss_kd'] if self.kd_loss is not None else []) +
+             (['kd_keep'] if self.kd_gate is not None else []) +
+             (['loss_feat'] if self.feat_loss is not None else [])),
+            (self.use_kl, (['loss_kl'] if self.kl_loss is not None else []) +
+             (['kl_keep'] if self.kl_gate is not None else []))
+        ]
         return [key for on, keys in groups if on == active for key in keys]
 
-    def loss(self,
-             h_cnn: torch.Tensor,
-             h_trans: torch.Tensor,
-             z_cnn: torch.Tensor,
-             z_trans: torch.Tensor,
-             labels: Optional[torch.Tensor] = None,
-             feats: Optional[Dict[str, List[torch.Tensor]]] = None
-             ) -> Dict[str, torch.Tensor]:
+    def loss(
+        self,
+        h_cnn: torch.Tensor,
+        h_trans: torch.Tensor,
+        z_cnn: torch.Tensor,
+        z_trans: torch.Tensor,
+        labels: Optional[torch.Tensor] = None,
+        feats: Optional[Dict[str, List[torch.Tensor]]] = None
+    ) -> Dict[str, torch.Tensor]:
         """Compute the active PLM terms.
 
         Args:
@@ -297,9 +300,9 @@ class PairLearningHead(BaseModule):
                 keep = target.argmax(1) == labels
             else:
                 rows = torch.arange(labels.numel(), device=labels.device)
-                p_target, p_student = (
-                    (z.float() / temperature).softmax(1)[rows, labels]
-                    for z in (target, student))
+                p_target, p_student = ((z.float() /
+                                        temperature).softmax(1)[rows, labels]
+                                       for z in (target, student))
                 keep = p_target >= p_student
         return keep.float()
 

@@ -23,8 +23,9 @@ def as_feature_map(x: torch.Tensor, extra_tokens: int = 0) -> torch.Tensor:
     if x.dim() == 4:
         return x
     if x.dim() != 3:
-        raise ValueError('PairFeatureLoss: a layer output must be a (N, C, '
-                         f'H, W) map or (N, L, C) tokens, got {tuple(x.shape)}')
+        raise ValueError(
+            'PairFeatureLoss: a layer output must be a (N, C, '
+            f'H, W) map or (N, L, C) tokens, got {tuple(x.shape)}')
     tokens = x[:, extra_tokens:]
     side = int(round(tokens.size(1)**0.5))
     if side * side != tokens.size(1):
@@ -108,11 +109,12 @@ class PairFeatureLoss(nn.Module):
             for proj, f, t in zip(self.projs, cnn_feats, trans_feats):
                 f, t = f.float(), proj(t.float())
                 size = tuple(map(min, f.shape[-2:], t.shape[-2:]))
-                f, t = (F.adaptive_avg_pool2d(x, size)
-                        if tuple(x.shape[-2:]) != size else x
-                        for x in (f, t))
-                f, t = (F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2])
-                        for x in (f, t))
+                f, t = (
+                    F.adaptive_avg_pool2d(x, size)
+                    if tuple(x.shape[-2:]) != size else x for x in (f, t))
+                f, t = (
+                    F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2])
+                    for x in (f, t))
                 terms.append(F.mse_loss(t, f))
             loss = torch.stack(terms).mean()
         return self.loss_weight * loss

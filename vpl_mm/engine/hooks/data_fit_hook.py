@@ -1,0 +1,95 @@
+from typing import List
+
+import torch.nn as nn
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpretrain.models.heads import ClsHead
+from mmpretrain.registry import HOOKS
+
+from vpl_mm.utils.errors import ConfigError
+
+
+def head_classes(model: nn.Module) -> List[int]:
+    """``num_classes`` of every classification head in ``model``."""
+    return [
+        m.num_classes for m in model.modules() if isinstance(m, ClsHead)
+        and isinstance(getattr(m, 'num_classes', None), int)
+    ]
+
+
+@HOOKS.register_module()
+class DataFitHook(Hook):
+    """Refuse data that cannot work with the model, before iteration 1.
+
+    Without it, the first sign is an error deep inside an iteration:
+
+    - a train batch of one image, with BatchNorm in training or with the
+      contrastive term (eq. 3-5 need N >= 2): BatchNorm's "Expected more than
+      1 value per channel"; also an epoch's last batch of one image (e.g. 65
+      images in batches of 64 without ``drop_last``);
+    - heads that predict another number of classes than the dataset has:
+      ``IndexError: Target 6 is out of bounds`` (more classes in the data),
+      or silently unused outputs (fewer).
+
+    Both are refused naming the config key (``train_dataloader.batch_size``,
+    ``<dataloader>.dataset`` and ``num_classes``). The classes are checked
+    where the dataset tells them (``metainfo['classes']``).
+    ``tools/train.py`` and ``tools/test.py`` add it to every run.
+    """
+
+    priority = 'VERY_HIGH'
+
+    @staticmethod
+    def _model(runner) -> nn.Module:
+        return runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+
+    def _check_classes(self, runner, name: str, loader) -> None:
+        dataset = getattr(loader, 'dataset', None)
+        classes = getattr(dataset, 'metainfo', {}).get('classes')
+        heads = sorted(set(head_classes(self._model(runner))))
+        if not classes or not heads or heads == [len(classes)]:
+            return
+        raise ConfigError(
+            f'the model\'s heads predict {" and ".join(map(str, heads))} '
+            f'classes (num_classes), but {name}.dataset has {len(classes)} '
+            f'({type(dataset).__name__}: {list(classes)[:5]}...): set '
+            f'num_classes={len(classes)} in every head')
+
+    def before_train(self, runner) -> None:
+        loader = runner.train_dataloader
+        self._check_classes(runner, 'train_dataloader', loader)
+        model = self._model(runner)
+        batch = getattr(loader, 'batch_size', None)
+        if not isinstance(batch, int):
+            return
+        needs = [
+            why for why, hit in
+            (('BatchNorm in training',
+              any(
+                  isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training
+                  for m in model.modules())),
+             ('the contrastive term (eq. 3-5 need N >= 2)',
+              getattr(getattr(model, 'pair_head', None), 'use_cl', False)))
+            if hit
+        ]
+        if not needs:
+            return
+        if batch < 2:
+            raise ConfigError(
+                f'train_dataloader.batch_size={batch}: {" and ".join(needs)} '
+                'need at least 2 images per batch')
+        per_rank = len(loader.sampler) if hasattr(loader.sampler,
+                                                  '__len__') else None
+        if per_rank and not loader.drop_last and per_rank % batch == 1:
+            raise ConfigError(
+                f'train_dataloader.batch_size={batch}: the last batch of each '
+                f'epoch would hold 1 image ({per_rank} per process), which '
+                f'{" and ".join(needs)} cannot take: change the batch size or '
+                'set train_dataloader.drop_last=True')
+
+    def before_val(self, runner) -> None:
+        self._check_classes(runner, 'val_dataloader', runner.val_dataloader)
+
+    def before_test(self, runner) -> None:
+        self._check_classes(runner, 'test_dataloader', runner.test_dataloader)
