@@ -1,7 +1,39 @@
+import os
+import shutil
+import sys
 from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+# What mim and MMEngine's `vpl_mm::` config lookup read from the installed
+# package, as OpenMMLab packages ship them: <package>/.mim/{configs,tools,...}
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
+
+
+def add_mim_files():
+    """Put MIM_FILES under vpl_mm/.mim: copies for an sdist or a wheel,
+    links to the checkout for an editable install (so edits show at once);
+    nothing for other setup.py commands (e.g. pip's metadata step)."""
+    if {'develop', 'editable_wheel'} & set(sys.argv):
+        link = True
+    elif {'sdist', 'bdist_wheel', 'build', 'build_py'} & set(sys.argv):
+        link = False
+    else:
+        return
+    mim = HERE / 'vpl_mm' / '.mim'
+    mim.mkdir(exist_ok=True)
+    for name in MIM_FILES:
+        src, dst = HERE / name, mim / name
+        if dst.is_symlink() or dst.is_file():
+            dst.unlink()
+        elif dst.is_dir():
+            shutil.rmtree(dst)
+        if link:
+            os.symlink(os.path.relpath(src, mim), dst)
+        elif src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            shutil.copyfile(src, dst)
 
 
 def read_requirements(name):
@@ -14,6 +46,7 @@ def read_requirements(name):
 version = {}
 exec((HERE / 'vpl_mm' / 'version.py').read_text(), version)
 
+add_mim_files()
 setup(
     name='vpl_mm',
     version=version['__version__'],
@@ -22,6 +55,12 @@ setup(
     long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['vpl_mm', 'vpl_mm.*']),
+    include_package_data=True,  # vpl_mm/.mim, listed in MANIFEST.in
+    entry_points=dict(console_scripts=[
+        'vpl-train = vpl_mm.cli:train',
+        'vpl-test = vpl_mm.cli:test',
+        'vpl-extract = vpl_mm.cli:extract',
+    ]),
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(

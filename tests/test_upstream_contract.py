@@ -123,6 +123,20 @@ def local_checkpoint_scheme():
     assert 'self._load_from' in inspect.getsource(Runner.load_or_resume)
 
 
+def config_package_lookup():
+    # `pkg::folder/file.py` bases: the fixed package list, and the lookup
+    # of the installed folder as mmengine/config/config.py calls it
+    import mmengine.config.config as config
+    from mmengine.config.utils import (MODULE2PACKAGE,
+                                       _get_external_cfg_base_path)
+    assert MODULE2PACKAGE.get('vpl_mm') == 'vpl_mm'
+    assert getattr(config.get_installed_path, 'vpl_mm', False)
+    assert 'get_installed_path(package)' in inspect.getsource(
+        config.Config._get_cfg_path)
+    assert "'.mim', 'configs'" in inspect.getsource(
+        _get_external_cfg_base_path)
+
+
 # (check, the upstream name, what in vpl_mm to re-check)
 CONTRACTS = [
     (checkpoint_hook, 'mmengine CheckpointHook._save_checkpoint_with_step',
@@ -151,6 +165,9 @@ CONTRACTS = [
     (local_checkpoint_scheme, 'mmengine CheckpointLoader scheme \'\', '
      'Runner.load_checkpoint', 'vpl_mm/utils/checkpoint.py (one loader) and '
      'vpl_mm/engine/hooks/checkpoint_fit_hook.py (fit before loading)'),
+    (config_package_lookup, 'mmengine MODULE2PACKAGE, get_installed_path '
+     'in Config._get_cfg_path', 'vpl_mm/utils/config_lookup.py (vpl_mm:: '
+     'bases)'),
     (optim_context_before_parse_losses,
      'mmengine BaseModel/MMDistributedDataParallel.train_step',
      'vpl_mm/engine/optimizers/nonfinite_optim_wrapper.py (the policy '

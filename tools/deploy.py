@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from vpl_mm.export.onnx import deploy_onnx
+from vpl_mm.utils import InputError
 
 
 def parse_args(argv=None):
@@ -41,14 +42,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    result = deploy_onnx(
-        args.deploy_cfg,
-        args.model_cfg,
-        args.checkpoint,
-        args.work_dir,
-        img=args.img,
-        img_size=args.img_size,
-        device=args.device)
+    try:
+        result = deploy_onnx(
+            args.deploy_cfg,
+            args.model_cfg,
+            args.checkpoint,
+            args.work_dir,
+            img=args.img,
+            img_size=args.img_size,
+            device=args.device)
+    except InputError as e:
+        sys.exit(f'deploy: error: {e}')
     print(f"onnx: {result['onnx']}")
     print(f"max |onnxruntime - pytorch| = {result['max_diff']:.3g} "
           f"(batch sizes {result['batches']})")

@@ -4,10 +4,10 @@ Same command line as MMPretrain's (``--work-dir --resume --amp --no-validate
 --auto-scale-lr --cfg-options --launcher``), plus ``--tensorboard`` (also log
 to TensorBoard event files in ``<work_dir>/<timestamp>/vis_data/``; needs
 ``pip install -e .[tensorboard]``). Also works without a GPU: the gloo
-backend for ``--launcher pytorch``, bf16 autocast for ``--amp``.
+backend for ``--launcher pytorch``, bf16 autocast for ``--amp``. The console
+script ``vpl-train`` of an installed wheel is the same.
 """
-import vpl_mm  # noqa: F401  (registers the VPL components)
-from vpl_mm.utils import run_mmpretrain_tool
+from vpl_mm.cli import train
 
 if __name__ == '__main__':
-    run_mmpretrain_tool('train')
+    train()

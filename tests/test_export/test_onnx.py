@@ -38,3 +38,41 @@ def test_exporter_patch_is_scoped():
         assert torch.onnx.export is not original
         assert torch.onnx.export.keywords == dict(dynamo=False)
     assert torch.onnx.export is original
+
+
+def test_export_refuses_checkpoints_that_do_not_fit(trained_pair, tmp_path):
+    # MMDeploy loads non-strictly: it would export a partly random or NaN
+    # model. Nothing is exported.
+    from vpl_mm.utils import CheckpointError
+    cfg, ckpt = extract_branch(*trained_pair, 'cnn', str(tmp_path / 'ext'))
+    good = torch.load(ckpt)
+    nan = dict(good, state_dict=dict(good['state_dict']))
+    nan['state_dict']['head.fc.weight'] = torch.full_like(
+        nan['state_dict']['head.fc.weight'], float('nan'))
+    partial = dict(
+        good,
+        state_dict={
+            k: v
+            for k, v in good['state_dict'].items() if not k.startswith('head')
+        })
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    cases = {
+        'nan.pth': (nan, 'non-finite weights (NaN or inf) in '
+                    'head.fc.weight'),
+        'partial.pth': (partial, "missing ['head.fc.weight'"),
+        'empty.pth': (None, 'the file is empty')
+    }
+    for name, (obj, phrase) in cases.items():
+        path = str(tmp_path / name)
+        if obj is not None:
+            torch.save(obj, path)
+        work = tmp_path / f'onnx_{name}'
+        with pytest.raises(
+                CheckpointError,
+                match=phrase.replace('(',
+                                     r'\(').replace(')',
+                                                    r'\)').replace('[',
+                                                                   r'\[')):
+            deploy_onnx(
+                DEPLOY.format('static'), cfg, path, str(work), img_size=32)
+        assert not work.exists()

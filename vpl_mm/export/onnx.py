@@ -37,6 +37,26 @@ def _example_image(img: Optional[Union[str, np.ndarray]],
     return rng.randint(0, 256, (img_size, img_size, 3), dtype=np.uint8)
 
 
+def check_branch_checkpoint(model_cfg, checkpoint: str) -> None:
+    """Refuse, before MMDeploy loads it non-strictly, a checkpoint that is
+    no readable checkpoint, does not fit the branch's stock model, or holds
+    NaN / inf weights.
+
+    Raises:
+        CheckpointError: naming the file and what is wrong.
+    """
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+
+    from vpl_mm.utils.checkpoint import check_fits, load_checkpoint_file
+    ckpt = load_checkpoint_file(checkpoint)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        expected = MODELS.build(copy.deepcopy(model_cfg.model)).state_dict()
+    check_fits(
+        ckpt.get('state_dict', ckpt), expected, checkpoint,
+        f'the model of {getattr(model_cfg, "filename", "the config")}')
+
+
 def deploy_onnx(deploy_cfg: str,
                 model_cfg: str,
                 checkpoint: str,
@@ -62,6 +82,10 @@ def deploy_onnx(deploy_cfg: str,
             Defaults to 2.
         device (str): Device for PyTorch. Defaults to ``'cpu'``.
 
+    Raises:
+        CheckpointError: see :func:`check_branch_checkpoint`; nothing is
+            exported.
+
     Returns:
         dict: ``onnx`` (path), ``max_diff`` (max |onnxruntime - PyTorch| of
         the softmax scores MMDeploy exports, over every check) and
@@ -73,6 +97,7 @@ def deploy_onnx(deploy_cfg: str,
     from mmdeploy.utils import get_dynamic_axes, get_input_shape, load_config
 
     deploy, model = load_config(deploy_cfg, model_cfg)
+    check_branch_checkpoint(model, checkpoint)
     image = _example_image(img, img_size)
     save_file = deploy.onnx_config.save_file
     with torchscript_onnx_exporter():

@@ -3,6 +3,7 @@ from .checkpoint import (check_fits, check_resume_fits,
                          checkpoint_safe_globals, load_checkpoint_file,
                          nonfinite_tensors, register_checkpoint_safe_globals,
                          state_dict_mismatch)
+from .config_lookup import register_all_modules
 from .errors import CheckpointError, ConfigError, InputError
 from .startup import (adapt_cfg_to_machine, keep_freed_memory,
                       start_cpu_process_group)
@@ -12,7 +13,7 @@ __all__ = [
     'AtomicLocalBackend', 'atomic_write', 'adapt_cfg_to_machine', 'check_fits',
     'CheckpointError', 'ConfigError', 'InputError', 'load_checkpoint_file',
     'nonfinite_tensors', 'check_resume_fits', 'keep_freed_memory',
-    'checkpoint_safe_globals', 'load_mmpretrain_tool',
+    'checkpoint_safe_globals', 'load_mmpretrain_tool', 'register_all_modules',
     'register_checkpoint_safe_globals', 'run_mmpretrain_tool',
     'start_cpu_process_group', 'state_dict_mismatch'
 ]
