@@ -107,6 +107,11 @@ def _branch_config(cfg: Config, branch: str,
             evaluator = evaluator.metric
         if evaluator is not None:
             out[name] = copy.deepcopy(evaluator)
+    if cfg.get('visualizer') is not None:  # for MMPretrain's tools
+        out['visualizer'] = {
+            k: v
+            for k, v in copy.deepcopy(cfg.visualizer).items() if k != '_scope_'
+        }
     loader = out.get('test_dataloader') or out.get('val_dataloader')
     if loader is not None:
         out['test_pipeline'] = copy.deepcopy(loader.dataset.pipeline)

@@ -15,9 +15,12 @@ class PairMetric(BaseMetric):
     ``trans/accuracy/top1``.
 
     Args:
-        metric (dict | list[dict]): Stock metric config(s), e.g.
-            ``dict(type='Accuracy', topk=(1, 5))``. (Not ``metrics``: MMEngine
-            reads an evaluator config with that key as an ``Evaluator``.)
+        metric (dict | list[dict] | str): Stock metric config(s), e.g.
+            ``dict(type='Accuracy', topk=(1, 5))``, or a metric's type name
+            whose options are ``**metric_args`` (the flat form that
+            ``eval_metric.py --metric type=PairMetric metric=Accuracy
+            topk=1,5`` can give). (Not ``metrics``: MMEngine reads an
+            evaluator config with that key as an ``Evaluator``.)
         branches (Sequence[str]): Branch fields to evaluate. Defaults to
             ``('cnn', 'trans')``.
         collect_device (str): Passed to each inner metric, which collects
@@ -32,10 +35,18 @@ class PairMetric(BaseMetric):
     default_prefix = ''
 
     def __init__(self,
-                 metric: Union[dict, List[dict]],
+                 metric: Union[dict, List[dict], str],
                  branches: Sequence[str] = ('cnn', 'trans'),
-                 collect_device: str = 'cpu') -> None:
+                 collect_device: str = 'cpu',
+                 **metric_args) -> None:
         super().__init__(collect_device=collect_device)
+        if isinstance(metric, str):
+            metric = dict(type=metric, **metric_args)
+        elif metric_args:
+            raise TypeError(
+                f'PairMetric: options {sorted(metric_args)} go with a metric '
+                'given by its type name (metric=\'Accuracy\'); put them in '
+                'the metric\'s dict')
         metrics = [metric] if isinstance(metric, dict) else list(metric)
         self.branches = tuple(branches)
         self._metrics = {

@@ -1,0 +1,61 @@
+"""MMPretrain's stock analysis and visualisation tools on a pair config."""
+import os.path as osp
+
+import mmpretrain
+import pytest
+from _utils import PAIR_CONFIG, python
+
+TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools')
+
+
+def test_get_flops_counts_the_pred_branch():
+    out = python(
+        osp.join(TOOLS, 'analysis_tools', 'get_flops.py'), PAIR_CONFIG,
+        '--shape', '32')
+    assert 'Flops: ' in out and 'Params: ' in out
+
+
+def test_browse_dataset_pipeline_on_a_pair_config(digits_root, tmp_path):
+    python(
+        osp.join(TOOLS, 'visualization', 'browse_dataset.py'), PAIR_CONFIG,
+        '--mode', 'pipeline', '--not-show', '-o', str(tmp_path), '-n', '2',
+        '--cfg-options', f'train_dataloader.dataset.data_root={digits_root}')
+    pngs = sorted(tmp_path.glob('*.png'))
+    assert len(pngs) == 2
+    from PIL import Image
+    assert Image.open(pngs[0]).size[0] > 100  # a drawn grid of stages
+
+
+def test_extracted_branch_config_has_a_visualizer(trained_pair, tmp_path):
+    from mmengine.config import Config
+
+    from vpl_mm.export import extract_branch
+    cfg_path, _ = extract_branch(*trained_pair, 'cnn', str(tmp_path))
+    visualizer = Config.fromfile(cfg_path).visualizer
+    assert visualizer.type == 'UniversalVisualizer'
+    assert '_scope_' not in visualizer
+
+
+def test_pair_metric_offline_on_a_test_pickle(trained_pair, tmp_path):
+    import json
+    preds, metrics = tmp_path / 'preds.pkl', tmp_path / 'metrics.json'
+    config, checkpoint = trained_pair
+    python('tools/test.py', config, checkpoint, '--work-dir', str(tmp_path),
+           '--out', str(preds))
+    python('tools/test.py', config, checkpoint, '--work-dir', str(tmp_path),
+           '--out', str(metrics), '--out-item', 'metrics')
+    out = python('tools/analysis/eval_metric.py', str(preds), '--metric',
+                 'type=PairMetric', 'metric=Accuracy', 'topk=1,5')
+    import re
+    online = json.loads(metrics.read_text())
+    offline = {
+        k: float(v)
+        for k, v in re.findall(r"'([\w/]+/accuracy/top\d)': ([\d.]+)", out)
+    }
+    assert set(offline) == {
+        f'{b}/accuracy/top{k}'
+        for b in ('cnn', 'trans')
+        for k in (1, 5)
+    }, out
+    for key, value in offline.items():
+        assert value == pytest.approx(online[key], abs=1e-3), key
