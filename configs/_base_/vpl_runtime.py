@@ -5,14 +5,7 @@
 # and saving; evaluate_on_origin=True validates the raw weights too).
 # Children add their own hooks to the shared list:
 #   custom_hooks = [dict(type='StageSwitchHook', x=0, y=0), *_base_.vpl_hooks]
-_base_ = ['mmpretrain::_base_/default_runtime.py']
-custom_imports = dict(imports=['vpl_mm'], allow_failed_imports=False)
-# the base's visualizer without the `_scope_` its `mmpretrain::` origin adds,
-# which MMPretrain's browse_dataset.py passes on to the visualizer's __init__
-visualizer = dict(
-    _delete_=True,
-    type='UniversalVisualizer',
-    vis_backends=[dict(type='LocalVisBackend')])
+_base_ = ['./default_runtime.py']
 
 default_hooks = dict(
     checkpoint=dict(

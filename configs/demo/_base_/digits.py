@@ -1,13 +1,6 @@
 # Data, schedule and runtime of the demo on scikit-learn's real handwritten
 # digits (tools/dataset_converters/prepare_digits.py writes data/digits).
-_base_ = ['mmpretrain::_base_/default_runtime.py']
-custom_imports = dict(imports=['vpl_mm'], allow_failed_imports=False)
-# the base's visualizer without the `_scope_` its `mmpretrain::` origin adds,
-# which MMPretrain's browse_dataset.py passes on to the visualizer's __init__
-visualizer = dict(
-    _delete_=True,
-    type='UniversalVisualizer',
-    vis_backends=[dict(type='LocalVisBackend')])
+_base_ = ['../../_base_/default_runtime.py']
 
 dataset_type = 'CustomDataset'
 data_root = 'data/digits'
