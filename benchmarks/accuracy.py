@@ -96,6 +96,7 @@ FMNIST_METHODS = {
     'vpl_feat': (FMNIST + 'vpl_tiny_fmnist_feat.py', PAIR),
     'vpl_featkd': (FMNIST + 'vpl_tiny_fmnist_featkd.py', PAIR),
     'vpl_mlp': (FMNIST + 'vpl_tiny_fmnist_mlp.py', PAIR),
+    'vpl_feat2': (FMNIST + 'vpl_tiny_fmnist_feat2.py', PAIR),
 }
 # (claim, method a, branch a, method b, branch b): a - b, paired by seed
 FMNIST_CLAIMS = [
@@ -122,6 +123,16 @@ FMNIST_CLAIMS = [
      'vpl_nogate', 'trans'),
     ('same-class negatives removed vs kept (CNN)', 'vpl_excl', 'cnn',
      'vpl_nogate', 'cnn'),
+]
+CANDIDATES = ('vpl_kd', 'vpl_kdgate', 'vpl_hard', 'vpl_feat', 'vpl_featkd',
+              'vpl_mlp', 'vpl_feat2')
+# each candidate of "the pair that pays": vs solo (both branches), vs vpl
+FMNIST_CLAIMS += [
+    (f'{name}: {label}', name, branch, other, branch) for name in CANDIDATES
+    for label, branch, other in (('transformer vs solo', 'trans',
+                                  'solo_trans'), ('CNN vs solo', 'cnn',
+                                                  'solo_cnn'),
+                                 ('transformer vs vpl', 'trans', 'vpl'))
 ]
 # (claim, method a, branch a, method b, branch b): is a >= b?
 DIRECTIONS = [
