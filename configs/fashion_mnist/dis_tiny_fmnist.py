@@ -2,7 +2,9 @@
 # (solo_cnn_tiny_fmnist.py), frozen, teaches the ViT through both PLM terms,
 # all along (x = y = 0), reaching the student (restrict_grad=False). The KL
 # target is the teacher's prediction, KL(p_cnn || p_trans) (PairClassifier
-# sets pair_head.kl_target from `teacher`).
+# sets pair_head.kl_target from `teacher`). The PLM is vpl's, the KL gate
+# included: the KL acts only where the teacher gives the true class at least
+# the student's probability.
 # Set the teacher's checkpoint:  --cfg-options model.teacher_checkpoint=PATH
 _base_ = ['./vpl_tiny_fmnist_gate.py']
 
