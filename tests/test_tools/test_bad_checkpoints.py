@@ -127,10 +127,11 @@ def test_test_tool_exit_status_and_last_stderr_line(files, trained_pair,
                     'checkpoint (2048 bytes that torch.load cannot read)')
 
 
-@pytest.mark.parametrize('case,option', [('text', '--resume'),
-                                         ('tensor', '--resume'),
-                                         ('empty', 'load_from'),
-                                         ('tensor', 'load_from')])
+BROKEN = ['empty', 'text', 'random', 'tensor', 'no_state_dict']
+
+
+@pytest.mark.parametrize('option', ['--resume', 'load_from'])
+@pytest.mark.parametrize('case', BROKEN)
 def test_train_tool_refuses_broken_files(case, option, files, trained_pair,
                                          tmp_path, monkeypatch):
     path, phrase = files[case]
@@ -158,19 +159,44 @@ def test_train_load_from_loads_part_and_logs_the_rest(files, trained_pair,
     assert (tmp_path / 'epoch_2.pth').exists()  # it trained
 
 
-@pytest.mark.parametrize('case', ['one_nan', 'wrong_shape', 'text', 'empty'])
+# what extracting the CNN says, after the branch prefix is taken off
+EXTRACT_PHRASES = dict(
+    one_nan='non-finite weights (NaN or inf) in head.fc.weight',
+    all_nan='non-finite weights (NaN or inf) in backbone.',
+    wrong_shape="wrong shape ['head.fc.weight']",
+    solo_cnn='holds no `cnn.*` weights',
+    no_state_dict='holds no `state_dict`')
+
+
+@pytest.mark.parametrize(
+    'case', BROKEN + ['one_nan', 'all_nan', 'wrong_shape', 'solo_cnn'])
 def test_extract_refuses(case, files, trained_pair, tmp_path):
-    from vpl_mm.export import extract_branch
-    from vpl_mm.utils import CheckpointError
+    from vpl_mm.export import ExtractError, extract_branch
+    from vpl_mm.utils import InputError
     path, phrase = files[case]
-    if case == 'one_nan':  # after the branch prefix is taken off
-        phrase = 'non-finite weights (NaN or inf) in head.fc.weight'
-    if case == 'wrong_shape':
-        phrase = "wrong shape ['head.fc.weight']"
-    with pytest.raises(CheckpointError) as info:
+    phrase = EXTRACT_PHRASES.get(case, phrase)
+    with pytest.raises((InputError, ExtractError)) as info:
         extract_branch(trained_pair[0], path, 'cnn', str(tmp_path / 'o'))
     assert phrase in str(info.value) and path in str(info.value)
     assert not (tmp_path / 'o').exists()
+
+
+def test_extract_tool_one_line(files, trained_pair, tmp_path):
+    path, _ = files['text']
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools/extract_branch.py'), trained_pair[0], path,
+        '--branch', 'cnn', '--out-dir',
+        str(tmp_path / 'o')
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env=dict(__import__('os').environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'extract_branch: error: checkpoint {path}: not a PyTorch '
+        'checkpoint (9 bytes that torch.load cannot read)')
 
 
 def test_dis_teacher_checkpoint_is_read_by_the_loader(files, tmp_path):
