@@ -23,9 +23,13 @@ def train_fails(tmp_path, data_root):
 
 
 def test_corrupt_image_is_named(digits_root, tmp_path):
+    # the ten class folders (the heads predict ten), two images each
     data = tmp_path / 'digits'
     for split in ('train', 'val'):
-        shutil.copytree(digits_root / split / '3', data / split / '3')
+        for folder in sorted((digits_root / split).iterdir()):
+            (data / split / folder.name).mkdir(parents=True)
+            for image in sorted(folder.iterdir())[:2]:
+                shutil.copy(image, data / split / folder.name)
     corrupt = data / 'train' / '3' / 'corrupt.png'
     corrupt.write_bytes(b'not a png')
     assert f'failed to load image: {corrupt}' in train_fails(tmp_path, data)
