@@ -1,6 +1,7 @@
 """Helpers shared by the Pair Learning Module losses."""
 import numbers
 from contextlib import contextmanager
+from typing import Optional
 
 import torch
 
@@ -49,6 +50,28 @@ def check_weight(owner: str, loss_weight: float) -> float:
         raise ValueError(f'{owner}: `loss_weight` must be finite and >= 0 '
                          f'(0 switches the term off), got {loss_weight!r}')
     return loss_weight
+
+
+def check_pair(owner: str, what: str, a: torch.Tensor,
+               b: torch.Tensor) -> None:
+    """Refuse two inputs that are not (N, ·) matrices of the same shape.
+
+    Args:
+        owner (str): Who asks, for the error message.
+        what (str): What they are, e.g. ``'(N, C) logits'``.
+    """
+    if a.dim() != 2 or a.shape != b.shape:
+        raise ValueError(f'{owner} expects two {what} of the same shape, got '
+                         f'{tuple(a.shape)} and {tuple(b.shape)}')
+
+
+def weighted_mean(per_sample: torch.Tensor,
+                  weight: Optional[torch.Tensor]) -> torch.Tensor:
+    """Mean over the N samples of ``per_sample * weight`` (a gate's 0/1
+    weights leave the divisor N: the kept terms' sum over the batch)."""
+    if weight is not None:
+        per_sample = per_sample * weight.float()
+    return per_sample.mean()
 
 
 @contextmanager

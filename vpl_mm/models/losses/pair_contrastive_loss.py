@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 from ..utils import all_gather_with_grad
-from ._utils import check_temperature, check_weight, fp32
+from ._utils import check_pair, check_temperature, check_weight, fp32
 
 
 @MODELS.register_module()
@@ -135,11 +135,7 @@ class PairContrastiveLoss(nn.Module):
         Returns:
             Tensor: The weighted scalar loss, fp32.
         """
-        if h_cnn.dim() != 2 or h_cnn.shape != h_trans.shape:
-            raise ValueError(
-                'PairContrastiveLoss expects two (N, d) embeddings of the '
-                f'same shape, got {tuple(h_cnn.shape)} and '
-                f'{tuple(h_trans.shape)}')
+        check_pair(type(self).__name__, '(N, d) embeddings', h_cnn, h_trans)
         with fp32(h_cnn.device):
             a, b = h_cnn.float(), h_trans.float()
             if self.normalize:

@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-from ._utils import check_weight, fp32
+from ._utils import check_pair, check_weight, fp32, weighted_mean
 
 
 @MODELS.register_module()
@@ -56,15 +56,9 @@ class PairHardLabelLoss(nn.Module):
         Returns:
             Tensor: The weighted scalar loss, fp32.
         """
-        if logits.dim() != 2 or logits.shape != target_logits.shape:
-            raise ValueError(
-                'PairHardLabelLoss expects two (N, C) logits of the same '
-                f'shape, got {tuple(logits.shape)} and '
-                f'{tuple(target_logits.shape)}')
+        check_pair(type(self).__name__, '(N, C) logits', logits, target_logits)
         with fp32(logits.device):
             per_sample = F.cross_entropy(
                 logits.float(), target_logits.argmax(1), reduction='none')
-            if weight is not None:
-                per_sample = per_sample * weight.float()
-            loss = per_sample.mean()
+            loss = weighted_mean(per_sample, weight)
         return self.loss_weight * loss

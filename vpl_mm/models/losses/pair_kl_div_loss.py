@@ -5,7 +5,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-from ._utils import check_temperature, check_weight, fp32
+from ._utils import (check_pair, check_temperature, check_weight, fp32,
+                     weighted_mean)
 
 
 @MODELS.register_module()
@@ -68,19 +69,14 @@ class PairKLDivLoss(nn.Module):
         Returns:
             Tensor: The weighted scalar loss, fp32.
         """
-        if logits.dim() != 2 or logits.shape != target_logits.shape:
-            raise ValueError(
-                'PairKLDivLoss expects two (N, C) logits of the same shape, '
-                f'got {tuple(logits.shape)} and {tuple(target_logits.shape)}')
+        check_pair(type(self).__name__, '(N, C) logits', logits, target_logits)
         with fp32(logits.device):
             log_q = F.log_softmax(logits.float() / self.temperature, dim=1)
             log_p = F.log_softmax(
                 target_logits.float() / self.temperature, dim=1)
             per_sample = F.kl_div(
                 log_q, log_p, reduction='none', log_target=True).sum(1)
-            if weight is not None:
-                per_sample = per_sample * weight.float()
-            loss = per_sample.mean()
+            loss = weighted_mean(per_sample, weight)
             if self.t_squared:
                 loss = loss * self.temperature**2
         return self.loss_weight * loss
