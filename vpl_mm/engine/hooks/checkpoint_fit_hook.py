@@ -1,12 +1,13 @@
+import logging
 import re
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 from vpl_mm.utils.checkpoint import (check_fits, check_resume_fits,
                                      state_dict_mismatch)
+from ._utils import bare_model
 
 
 @HOOKS.register_module()
@@ -45,8 +46,7 @@ class CheckpointFitHook(Hook):
         if runner._resume:
             check_resume_fits(runner, checkpoint)
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = bare_model(runner)
         state = checkpoint.get('state_dict', checkpoint)
         # as Runner.load_checkpoint's default revise_keys
         state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
@@ -61,4 +61,4 @@ class CheckpointFitHook(Hook):
                 f'load_from {filename}: loading part of '
                 f'{type(model).__name__}; not loaded: {mismatch}',
                 logger='current',
-                level=30)
+                level=logging.WARNING)

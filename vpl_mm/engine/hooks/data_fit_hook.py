@@ -2,11 +2,11 @@ from typing import List
 
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import HOOKS
 
 from vpl_mm.utils.errors import ConfigError
+from ._utils import bare_model
 
 
 def head_classes(model: nn.Module) -> List[int]:
@@ -39,15 +39,10 @@ class DataFitHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    @staticmethod
-    def _model(runner) -> nn.Module:
-        return runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-
     def _check_classes(self, runner, name: str, loader) -> None:
         dataset = getattr(loader, 'dataset', None)
         classes = getattr(dataset, 'metainfo', {}).get('classes')
-        heads = sorted(set(head_classes(self._model(runner))))
+        heads = sorted(set(head_classes(bare_model(runner))))
         if not classes or not heads or heads == [len(classes)]:
             return
         raise ConfigError(
@@ -59,7 +54,7 @@ class DataFitHook(Hook):
     def before_train(self, runner) -> None:
         loader = runner.train_dataloader
         self._check_classes(runner, 'train_dataloader', loader)
-        model = self._model(runner)
+        model = bare_model(runner)
         batch = getattr(loader, 'batch_size', None)
         if not isinstance(batch, int):
             return

@@ -2,8 +2,9 @@ import math
 from typing import Optional, Tuple
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+
+from ._utils import bare_model
 
 
 def _span(first: int, last: int) -> str:
@@ -83,8 +84,7 @@ class StageSwitchHook(Hook):
 
     @staticmethod
     def _pair_head(runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = bare_model(runner)
         head = getattr(model, 'pair_head', None)
         if head is None or not hasattr(head, 'set_stage'):
             raise TypeError(
