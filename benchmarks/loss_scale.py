@@ -20,14 +20,12 @@ config's training set, through its test pipeline. Labels: the dataset's, or
 
 Usage::
 
-    python benchmarks/loss_scale.py CONFIG [--steps 10] [--source photos] \\
+    python -m benchmarks.loss_scale CONFIG [--steps 10] [--source photos] \\
         [--out results.json] [--cfg-options k=v ...]
 """
 import argparse
 import json
 import math
-import os.path as osp
-import sys
 
 import numpy as np
 import torch
@@ -35,16 +33,11 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS, MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
-
-import vpl_mm  # noqa: E402,F401
-
-PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
-          'immunohistochemistry', 'retina', 'camera')
-BRANCHES = ('cnn', 'trans')
+import vpl_mm  # noqa: F401
+from vpl_mm.models.utils import BRANCHES
+from .common import PHOTOS, photos
 
 
 def parse_args(argv=None):
@@ -75,16 +68,6 @@ def test_pipeline(cfg):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return Compose(
             [t for t in pipeline if t['type'] != 'LoadImageFromFile'])
-
-
-def photos(names=PHOTOS) -> list:
-    """scikit-image's bundled real photos (offline), as RGB uint8 arrays
-    (grey ones stacked to three channels)."""
-    import skimage.data
-    images = [getattr(skimage.data, name)() for name in names]
-    return [
-        np.stack([img] * 3, -1) if img.ndim == 2 else img for img in images
-    ]
 
 
 def photo_batch(cfg, n: int):

@@ -119,6 +119,18 @@ def show_new_epochs(name: str, work_dir: str, start: float, shown: int) -> int:
     return len(records)
 
 
+def tool_env(threads=None) -> dict:
+    """The environment of a ``tools/*.py`` subprocess: this checkout's
+    ``vpl_mm`` importable (the tools import it), ``OMP_NUM_THREADS`` set if
+    ``threads`` is given."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in (ROOT, env.get('PYTHONPATH')) if p)
+    if threads is not None:
+        env['OMP_NUM_THREADS'] = str(threads)
+    return env
+
+
 def train(name: str,
           config: str,
           work_dir: str,
@@ -157,16 +169,10 @@ def train(name: str,
     start = time.time()
     tail = deque(maxlen=40)
     shown = 0
-    # tools/train.py imports vpl_mm: make it importable from this checkout
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in (ROOT, env.get('PYTHONPATH')) if p)
-    if threads is not None:
-        env['OMP_NUM_THREADS'] = str(threads)
     with subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env=env,
+            env=tool_env(threads),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

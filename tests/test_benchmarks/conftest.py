@@ -2,8 +2,6 @@ import os.path as osp
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# the scripts under benchmarks/, and the test helpers of tests/test_tools
-sys.path[:0] = [
-    osp.join(ROOT, 'benchmarks'),
-    osp.join(ROOT, 'tests/test_tools')
-]
+# the benchmarks package (run from the root), and the test helpers of
+# tests/test_tools
+sys.path[:0] = [ROOT, osp.join(ROOT, 'tests/test_tools')]

@@ -1,15 +1,17 @@
-"""benchmarks/loss_scale.py: per-term gradient norms on each backbone,
+"""benchmarks.loss_scale: per-term gradient norms on each backbone,
 checked against plain backward passes."""
 import json
 import math
 import os.path as osp
+import sys
 
-import loss_scale
 import torch
-from _utils import python
+from _utils import run
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
+
+from benchmarks import loss_scale
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FMNIST_VPL = osp.join(ROOT, 'configs/fashion_mnist/vpl_tiny_fmnist.py')
@@ -68,10 +70,12 @@ def test_photos_through_the_headline_test_pipeline():
 
 def test_cli_writes_table_and_json(fashion_mnist_root, tmp_path):
     out = tmp_path / 'audit.json'
-    log = python('benchmarks/loss_scale.py', FMNIST_VPL, '--steps', '1',
-                 '--source', 'dataset', '--stage', 'cl', '--out', str(out),
-                 '--cfg-options',
-                 f'train_dataloader.dataset.data_root={fashion_mnist_root}')
+    log = run([
+        sys.executable, '-m', 'benchmarks.loss_scale', FMNIST_VPL, '--steps',
+        '1', '--source', 'dataset', '--stage', 'cl', '--out',
+        str(out), '--cfg-options',
+        f'train_dataloader.dataset.data_root={fashion_mnist_root}'
+    ])
     assert '| 0 | loss_cl |' in log and 'loss_kl' not in log
     assert '‖∇ CL‖ / ‖∇ CE‖, transformer' in log
     result = json.loads(out.read_text())

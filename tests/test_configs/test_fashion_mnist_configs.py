@@ -15,7 +15,10 @@ import vpl_mm  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FOLDER = osp.join(ROOT, 'configs', 'fashion_mnist')
-CONFIGS = sorted(glob.glob(osp.join(FOLDER, '*.py')))
+# R1's configs and R2's (the thin CNN), each with its real branches
+CONFIGS = sorted(
+    glob.glob(osp.join(FOLDER, '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'fashion_mnist_crossover', '*.py')))
 
 
 def build_dataset(cfg, root):
@@ -62,7 +65,7 @@ def test_config_splits(fashion_mnist_root):
 
 
 @pytest.mark.parametrize(
-    'path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])
+    'path', CONFIGS, ids=[osp.relpath(p, FOLDER) for p in CONFIGS])
 def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
                                                     tmp_path):
     from mmengine.runner import Runner

@@ -14,7 +14,7 @@ from typing import Dict, Tuple
 import torch
 from mmengine.config import Config, ConfigDict
 
-from vpl_mm.models.classifiers import BRANCHES
+from vpl_mm.models.utils import BRANCHES
 from vpl_mm.utils.atomic import atomic_write
 from vpl_mm.utils.checkpoint import check_fits, load_checkpoint_file
 

@@ -3,6 +3,8 @@ from typing import Dict, List, Sequence, Union
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
+from vpl_mm.models.utils import BRANCHES
+
 
 @METRICS.register_module()
 class PairMetric(BaseMetric):
@@ -36,7 +38,7 @@ class PairMetric(BaseMetric):
 
     def __init__(self,
                  metric: Union[dict, List[dict], str],
-                 branches: Sequence[str] = ('cnn', 'trans'),
+                 branches: Sequence[str] = BRANCHES,
                  collect_device: str = 'cpu',
                  **metric_args) -> None:
         super().__init__(collect_device=collect_device)

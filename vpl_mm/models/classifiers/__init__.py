@@ -1,7 +1,5 @@
 from .dml_classifier import DMLClassifier
 from .pair_classifier import PairClassifier
-from .two_branch_classifier import BRANCHES, TwoBranchClassifier
+from .two_branch_classifier import TwoBranchClassifier
 
-__all__ = [
-    'BRANCHES', 'DMLClassifier', 'PairClassifier', 'TwoBranchClassifier'
-]
+__all__ = ['DMLClassifier', 'PairClassifier', 'TwoBranchClassifier']

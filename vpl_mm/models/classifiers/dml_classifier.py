@@ -7,7 +7,8 @@ from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .two_branch_classifier import BRANCHES, TwoBranchClassifier
+from ..utils import BRANCHES
+from .two_branch_classifier import TwoBranchClassifier
 
 
 @contextmanager

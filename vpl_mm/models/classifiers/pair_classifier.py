@@ -8,7 +8,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..losses import as_feature_map
-from .two_branch_classifier import BRANCHES, TwoBranchClassifier
+from ..utils import BRANCHES
+from .two_branch_classifier import TwoBranchClassifier
 
 
 @MODELS.register_module()

@@ -12,8 +12,8 @@ from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import (
     CheckpointImpl, checkpoint_wrapper)
 
 from vpl_mm.engine.optimizers import iteration_text
+from ..utils import BRANCHES
 
-BRANCHES = ('cnn', 'trans')
 # compiled feature extractors, per branch module: kept off the modules so
 # that a deep copy (e.g. MMEngine's EMA) compiles its own, not calls ours
 _COMPILED = weakref.WeakKeyDictionary()

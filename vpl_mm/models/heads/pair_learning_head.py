@@ -5,6 +5,8 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from ..utils import BRANCHES
+
 
 @MODELS.register_module()
 class PairLearningHead(BaseModule):
@@ -102,7 +104,6 @@ class PairLearningHead(BaseModule):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
-    SIDES = ('cnn', 'trans')
     KL_GATES = (None, 'target_better', 'target_correct')
     # eq. 7: stage name -> (use_cl, use_kl)
     STAGES = {
@@ -131,9 +132,9 @@ class PairLearningHead(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for key, side in (('proj_side', proj_side), ('kl_target', kl_target)):
-            if side not in self.SIDES:
+            if side not in BRANCHES:
                 raise ValueError(f'PairLearningHead: `{key}` must be one of '
-                                 f'{self.SIDES}, got {side!r}')
+                                 f'{BRANCHES}, got {side!r}')
         for key, gate in (('kl_gate', kl_gate), ('kd_gate', kd_gate)):
             if gate not in self.KL_GATES:
                 raise ValueError(f'PairLearningHead: `{key}` must be one of '
@@ -149,7 +150,7 @@ class PairLearningHead(BaseModule):
         if feat_loss is not None:
             self.feat_layers = {
                 side: list(feat_layers.get(side) or [])
-                for side in self.SIDES
+                for side in BRANCHES
             }
             self.feat_loss = MODELS.build(feat_loss)
         self.restrict_grad = restrict_grad

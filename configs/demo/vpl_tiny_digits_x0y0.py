@@ -1,0 +1,8 @@
+# Table 8's one-stage ablation on the demo: both PLM terms all along
+# (x = y = 0).
+_base_ = ['./vpl_tiny_digits.py']
+
+custom_hooks = [
+    dict(type='StageSwitchHook', x=0, y=0, by_epoch=True),
+    dict(type='ReseedHook'),
+]
