@@ -33,7 +33,7 @@ from typing import Dict, List
 from vpl_mm.utils import atomic_write
 from .common import (ROOT, evaluate, last_checkpoint, mean_std, plot,
                      read_curves, t_interval, train, win_counts)
-from .suites import SUITES, Suite
+from .suites import BRANCH_NAMES, SUITES, Suite
 
 
 def parse_args(argv=None):
@@ -273,7 +273,40 @@ def summary(records: List[dict], suite: Suite) -> str:
                 '|---|---|---|---|---|', *table
             ]
         lines.append('')
-    return '\n'.join(lines)
+    return '\n'.join(lines + convergence(records, suite))
+
+
+def convergence(records: List[dict], suite: Suite) -> List[str]:
+    """Fig. 2's "faster convergence": per pair method and branch, the first
+    epoch at which the branch's val top-1 reaches the final val top-1 of
+    its solo run of the same seed (``—``: not within the run)."""
+    val = {(r['method'], r['seed']): r for r in records if r['split'] == 'val'}
+    rows = []
+    for method, entry in suite.methods.items():
+        for branch in entry.branches:
+            solo = f'solo_{branch}'
+            if method == solo or solo not in suite.methods:
+                continue
+            epochs, lengths = [], set()
+            for (m, seed), rec in sorted(val.items()):
+                target = val.get((solo, seed), {}).get(f'{branch}_top1')
+                curve = rec.get(f'{branch}_curve')
+                if m != method or target is None or not curve:
+                    continue
+                epochs.append(
+                    next((str(e) for e, v in curve if v >= target), '—'))
+                lengths.add(str(len(curve)))
+            if epochs:
+                rows.append(f'| {method} | {BRANCH_NAMES[branch]} | '
+                            f'{", ".join(epochs)} | {"/".join(lengths)} |')
+    if not rows:
+        return []
+    return [
+        'Epoch at which each pair branch first reaches the final val top-1 '
+        'of its solo run of the same seed (per seed, seeds ascending; — not '
+        'reached).', '', '| method | branch | epoch per seed | epochs run |',
+        '|---|---|---|---|', *rows, ''
+    ]
 
 
 def curves(records: List[dict], out: str) -> str:

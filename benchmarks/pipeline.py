@@ -18,7 +18,8 @@ import os.path as osp
 import time
 
 from .common import load_cfg, photos
-from .speed import SETTINGS, machine, time_epochs, tune_malloc, write
+from .speed import (SETTINGS, add_machine_args, machine, time_epochs,
+                    tune_malloc, write)
 
 
 def make_photo_folder(root: str,
@@ -180,14 +181,9 @@ def pipeline_report(p: dict) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--device', default='cpu')
+    add_machine_args(parser)
     parser.add_argument(
         '--epoch-rounds', type=int, default=3, help='timed epochs of each run')
-    parser.add_argument(
-        '--stock-malloc',
-        action='store_true',
-        help='leave glibc\'s allocator as it is (our tools '
-        'tune it on CPU: vpl_mm.utils.keep_freed_memory)')
     parser.add_argument(
         '--photo-root',
         default='data/photos_500x375',

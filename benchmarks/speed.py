@@ -293,6 +293,16 @@ def machine(device: str) -> str:
             f'{torch.get_num_threads()} threads')
 
 
+def add_machine_args(parser) -> None:
+    """``--device`` and ``--stock-malloc``, of every timing script."""
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--stock-malloc',
+        action='store_true',
+        help='leave glibc\'s allocator as it is (our tools '
+        'tune it on CPU: vpl_mm.utils.keep_freed_memory)')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -300,7 +310,7 @@ def parse_args(argv=None):
         nargs='+',
         default=list(SETTINGS),
         choices=list(SETTINGS))
-    parser.add_argument('--device', default='cpu')
+    add_machine_args(parser)
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument(
@@ -318,11 +328,6 @@ def parse_args(argv=None):
         type=int,
         default=2,
         help='train steps per memory probe (0: none)')
-    parser.add_argument(
-        '--stock-malloc',
-        action='store_true',
-        help='leave glibc\'s allocator as it is (our tools '
-        'tune it on CPU: vpl_mm.utils.keep_freed_memory)')
     parser.add_argument(
         '--compile',
         action='store_true',

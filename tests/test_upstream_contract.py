@@ -60,7 +60,7 @@ def cls_head_get_loss():
 
 
 def tool_merge_args():
-    from vpl_mm.utils.tools import load_mmpretrain_tool
+    from vpl_mm.utils.launch import load_mmpretrain_tool
     for name in ('train', 'test'):
         tool = load_mmpretrain_tool(name)
         assert _signature(tool, 'merge_args') == ['cfg', 'args']
@@ -153,7 +153,7 @@ CONTRACTS = [
     (cls_head_get_loss, 'mmpretrain ClsHead._get_loss',
      'vpl_mm/models/classifiers/two_branch_classifier.py (branch_loss)'),
     (tool_merge_args, "mmpretrain tools' merge_args(cfg, args)",
-     'vpl_mm/utils/tools.py (adapt_cfg_to_machine, --tensorboard)'),
+     'vpl_mm/utils/launch.py (adapt_cfg_to_machine, --tensorboard)'),
     (collect_results_drops_none, 'mmengine collect_results_cpu',
      'vpl_mm/evaluation/metrics/real_accuracy.py (one result per image)'),
     (batchnorm_tracking, 'torch _BatchNorm.track_running_stats',

@@ -13,6 +13,5 @@ model = dict(
     pair_head=dict(restrict_grad=False),
     pred_branch='trans')
 custom_hooks = [
-    dict(type='StageSwitchHook', x=0, y=0),
-    dict(type='ReseedHook'),
+    dict(type='StageSwitchHook', x=0, y=0), *_base_.custom_hooks[1:]
 ]

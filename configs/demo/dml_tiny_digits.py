@@ -3,11 +3,7 @@
 _base_ = ['./_base_/models/tiny_branches.py', './_base_/digits.py']
 
 model = _base_.dml_model
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel', broadcast_buffers=False)
+model_wrapper_cfg = _base_.dml_wrapper_cfg
 optim_wrapper = _base_.pair_optim_wrapper
-val_evaluator = dict(
-    _delete_=True,
-    type='PairMetric',
-    metric=dict(type='Accuracy', topk=(1, 5)))
+val_evaluator = _base_.pair_evaluator
 test_evaluator = val_evaluator

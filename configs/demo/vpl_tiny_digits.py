@@ -9,11 +9,8 @@ optim_wrapper = _base_.pair_optim_wrapper
 
 custom_hooks = [
     dict(type='StageSwitchHook', x=20, y=20, by_epoch=True),
-    dict(type='ReseedHook'),
+    *_base_.custom_hooks
 ]
 
-val_evaluator = dict(
-    _delete_=True,
-    type='PairMetric',
-    metric=dict(type='Accuracy', topk=(1, 5)))
+val_evaluator = _base_.pair_evaluator
 test_evaluator = val_evaluator

@@ -3,6 +3,5 @@
 _base_ = ['./vpl_tiny_digits.py']
 
 custom_hooks = [
-    dict(type='StageSwitchHook', x=0, y=0, by_epoch=True),
-    dict(type='ReseedHook'),
+    dict(_base_.custom_hooks[0], x=0, y=0), *_base_.custom_hooks[1:]
 ]

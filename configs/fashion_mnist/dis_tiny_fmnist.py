@@ -13,6 +13,5 @@ model = dict(
     teacher_checkpoint='work_dirs/solo_cnn_tiny_fmnist/epoch_10.pth',
     pair_head=dict(restrict_grad=False))
 custom_hooks = [
-    dict(type='StageSwitchHook', x=0, y=0),
-    dict(type='ReseedHook'),
+    dict(_base_.custom_hooks[0], x=0, y=0), *_base_.custom_hooks[1:]
 ]

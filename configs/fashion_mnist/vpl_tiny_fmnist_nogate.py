@@ -7,10 +7,6 @@ _base_ = ['./_base_/models/fmnist_branches.py', './_base_/fashion_mnist.py']
 # tau = 1 is vpl_tiny_fmnist_tau1.py) and optimizer (per-branch max LR)
 model = _base_.vpl_model
 optim_wrapper = _base_.pair_optim_wrapper
-custom_hooks = [
-    dict(type='StageSwitchHook', x=20, y=20),
-    dict(type='ReseedHook'),
-]
-val_evaluator = dict(
-    _delete_=True, type='PairMetric', metric=dict(type='Accuracy', topk=(1, )))
+custom_hooks = [dict(type='StageSwitchHook', x=20, y=20), *_base_.custom_hooks]
+val_evaluator = _base_.pair_evaluator
 test_evaluator = val_evaluator

@@ -2,6 +2,5 @@
 _base_ = ['./vpl_tiny_fmnist_gate.py']
 
 custom_hooks = [
-    dict(type='StageSwitchHook', x=0, y=0),
-    dict(type='ReseedHook'),
+    dict(_base_.custom_hooks[0], x=0, y=0), *_base_.custom_hooks[1:]
 ]

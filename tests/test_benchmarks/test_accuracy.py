@@ -65,6 +65,32 @@ def test_summary_by_hand():
     assert 'test' not in text  # the suite has no test split
 
 
+def test_convergence_epochs_by_hand():
+    suite = Suite(
+        '', None, dict(val='val split'),
+        dict(
+            solo_trans=Method('s.py', dict(trans='')),
+            vpl=Method('v.py', dict(cnn='cnn', trans='trans'))), [])
+    records = [
+        dict(method='solo_trans', seed=0, split='val', trans_top1=80.0),
+        dict(method='solo_trans', seed=1, split='val', trans_top1=90.0),
+        dict(
+            method='vpl',
+            seed=0,
+            split='val',
+            trans_curve=[(1, 70.0), (2, 80.0), (3, 85.0)]),
+        dict(
+            method='vpl',
+            seed=1,
+            split='val',
+            trans_curve=[(1, 70.0), (2, 80.0), (3, 85.0)]),
+    ]
+    text = '\n'.join(accuracy.convergence(records, suite))
+    # seed 0 reaches its solo's 80.0 at epoch 2; seed 1 never reaches 90
+    assert '| vpl | transformer | 2, — | 3 |' in text
+    assert 'CNN' not in text  # no solo CNN to compare with
+
+
 def test_t_interval_by_hand():
     # diffs 1, 2, 6: mean 3, sd sqrt(7), t(0.975, 2) = 4.302653
     mean, low, high = t_interval([1.0, 2.0, 6.0])

@@ -257,7 +257,7 @@ def test_bad_loss_options_fail_at_build(option, error, match, trained_pair,
 
 def test_rerun_without_resume_warns(trained_pair, tmp_path, monkeypatch):
     # a work dir of a previous run: one line says how to continue it
-    import vpl_mm.utils.tools as tools
+    import vpl_mm.utils.launch as tools
     logged = []
     monkeypatch.setattr(tools, 'print_log',
                         lambda msg, **kwargs: logged.append(msg))

@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .errors import CheckpointError
@@ -224,55 +223,3 @@ def state_dict_mismatch(state: Dict[str, torch.Tensor],
         return ''
     return (f'missing {missing[:5]}, unexpected {unexpected[:5]}, wrong '
             f'shape {wrong[:5]}')
-
-
-def _full_state_shapes(model) -> Dict[str, torch.Tensor]:
-    """The model's state-dict keys, with their full (unsharded) shapes.
-
-    Under FSDP (MMEngine's ``FlexibleRunner`` + ``FSDPStrategy``) the
-    wrapped module's parameters are flattened shards; their names and shapes
-    are read inside ``summon_full_params`` (values: ``meta`` tensors).
-    """
-    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-    if not isinstance(model, FSDP):
-        module = model.module if is_model_wrapper(model) else model
-        return module.state_dict()
-    shapes = {}
-    with FSDP.summon_full_params(model, writeback=False):
-        for prefix, module in model.module.named_modules():
-            tensors = list(module.named_parameters(recurse=False)) + [
-                (name, buf)
-                for name, buf in module.named_buffers(recurse=False)
-                if name not in module._non_persistent_buffers_set
-            ]
-            for name, tensor in tensors:
-                key = f'{prefix}.{name}' if prefix else name
-                for wrapper in ('_fsdp_wrapped_module.',
-                                '_checkpoint_wrapped_module.'):
-                    key = key.replace(wrapper, '')
-                shapes[key] = torch.empty(tensor.shape, device='meta')
-    return shapes
-
-
-def check_resume_fits(runner, checkpoint: dict) -> None:
-    """Refuse to resume ``runner`` from a checkpoint of another model.
-
-    MMEngine loads a resumed checkpoint non-strictly and only warns. Called
-    by the hooks that receive the checkpoint first (``after_load_checkpoint``
-    of :class:`SafeCheckpointHook` and :class:`SafeEMAHook`); does nothing
-    for ``load_from``, which may load part of a model on purpose.
-
-    Raises:
-        ValueError: naming the keys that do not fit.
-    """
-    if not getattr(runner, '_resume', False):
-        return
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    mismatch = state_dict_mismatch(
-        checkpoint.get('state_dict', {}), _full_state_shapes(runner.model))
-    if mismatch:
-        raise CheckpointError(
-            'Cannot resume: the checkpoint is of another model than '
-            f'{type(model).__name__} of this config ({mismatch}). '
-            'Resume with the config it was trained with.')

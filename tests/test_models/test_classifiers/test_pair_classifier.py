@@ -141,11 +141,6 @@ def test_unknown_pred_branch(pair_cfg):
         MODELS.build(dict(pair_cfg, pred_branch='vit'))
 
 
-def test_differing_sizes_without_projection(pair_cfg):
-    with pytest.raises(ValueError, match='cnn 64, trans 32'):
-        MODELS.build(dict(pair_cfg, pair_head=dict(with_proj=False)))
-
-
 def test_wrong_declared_channels(pair_cfg):
     with pytest.raises(ValueError, match='trans_channels=48'):
         MODELS.build(dict(pair_cfg, pair_head=dict(trans_channels=48)))

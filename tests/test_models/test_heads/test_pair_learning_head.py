@@ -93,11 +93,6 @@ def test_projection_stays_in_graph_when_cl_is_off():
     assert head.proj.weight.grad.abs().sum() == 0
 
 
-def test_rejects_differing_sizes_without_projection():
-    with pytest.raises(ValueError, match='cnn 6, trans 4'):
-        build_head(with_proj=False)
-
-
 def test_rejects_unknown_projection_side():
     with pytest.raises(ValueError, match='proj_side'):
         build_head(proj_side='both')

@@ -6,9 +6,9 @@ import vpl_mm  # noqa: F401
 
 
 def timm_decay(step, decay=0.9999, gamma=1.0, power=2 / 3, min_decay=0.0):
-    """timm ModelEmaV3.get_decay with use_warmup=True (update_after_step=0),
-    for its update number ``step + 1`` (timm counts from the first update,
-    which copies)."""
+    """timm ModelEmaV3.get_decay with use_warmup=True (update_after_step=0,
+    its defaults warmup_gamma=1, min_decay=0), for its update number
+    ``step + 1`` (timm counts from the first update, which copies)."""
     d = 1 - (1 + step / gamma)**-power
     return max(min(d, decay), min_decay)
 

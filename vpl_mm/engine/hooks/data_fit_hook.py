@@ -6,7 +6,7 @@ from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import HOOKS
 
 from vpl_mm.utils.errors import ConfigError
-from ._utils import bare_model
+from vpl_mm.utils.model import bare_model
 
 
 def head_classes(model: nn.Module) -> List[int]:
@@ -42,7 +42,7 @@ class DataFitHook(Hook):
     def _check_classes(self, runner, name: str, loader) -> None:
         dataset = getattr(loader, 'dataset', None)
         classes = getattr(dataset, 'metainfo', {}).get('classes')
-        heads = sorted(set(head_classes(bare_model(runner))))
+        heads = sorted(set(head_classes(bare_model(runner.model))))
         if not classes or not heads or heads == [len(classes)]:
             return
         raise ConfigError(
@@ -54,7 +54,7 @@ class DataFitHook(Hook):
     def before_train(self, runner) -> None:
         loader = runner.train_dataloader
         self._check_classes(runner, 'train_dataloader', loader)
-        model = bare_model(runner)
+        model = bare_model(runner.model)
         batch = getattr(loader, 'batch_size', None)
         if not isinstance(batch, int):
             return

@@ -5,7 +5,7 @@ from mmengine.hooks import CheckpointHook
 from mmpretrain.registry import HOOKS
 
 import vpl_mm.utils.atomic  # noqa: F401  (registers 'atomic_local')
-from vpl_mm.utils.checkpoint import check_resume_fits
+from .checkpoint_fit_hook import check_resume_fits
 
 
 @HOOKS.register_module()

@@ -2,7 +2,7 @@ from mmengine.hooks import EMAHook as MMEngineEMAHook
 from mmpretrain.engine.hooks import EMAHook
 from mmpretrain.registry import HOOKS
 
-from vpl_mm.utils.checkpoint import check_resume_fits
+from .checkpoint_fit_hook import check_resume_fits
 
 
 @HOOKS.register_module()

@@ -4,7 +4,7 @@ from typing import Optional, Tuple
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
-from ._utils import bare_model
+from vpl_mm.utils.model import bare_model
 
 
 def _span(first: int, last: int) -> str:
@@ -84,7 +84,7 @@ class StageSwitchHook(Hook):
 
     @staticmethod
     def _pair_head(runner):
-        model = bare_model(runner)
+        model = bare_model(runner.model)
         head = getattr(model, 'pair_head', None)
         if head is None or not hasattr(head, 'set_stage'):
             raise TypeError(

@@ -2,18 +2,14 @@ import logging
 from contextlib import contextmanager
 
 import torch
-from mmengine.logging import MessageHub, print_log
-from mmengine.model import is_model_wrapper
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
 
+from vpl_mm.utils.messages import iteration_text
+from vpl_mm.utils.model import bare_model
+
 NONFINITE = ('stop', 'skip')
-
-
-def iteration_text() -> str:
-    """`` at iteration <n>`` (1-based) of the running loop, or ``''``."""
-    it = MessageHub.get_current_instance().get_info('iter')
-    return '' if it is None else f' at iteration {it + 1}'
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -66,7 +62,7 @@ class NonFiniteOptimWrapper(OptimWrapper):
     def optim_context(self, model):
         """As ``OptimWrapper``'s; first tells ``model`` the policy (read by
         its ``parse_losses``, which runs after this context)."""
-        module = model.module if is_model_wrapper(model) else model
+        module = bare_model(model)
         if hasattr(module, 'skip_nonfinite'):
             module.skip_nonfinite = self.nonfinite == 'skip'
         with super().optim_context(model):

@@ -97,8 +97,6 @@ class PairLearningHead(BaseModule):
             hidden_channels=None)`` for an MLP projection per branch
             (``hidden_channels`` defaults to the branch's embedding size).
             Defaults to None (the paper's affine layer, if sizes differ).
-        with_proj (bool): Allow the affine projection when the sizes differ.
-            If False, differing sizes are an error. Defaults to True.
         proj_side (str): Which embedding the projection maps into the other's
             space, ``'cnn'`` or ``'trans'``. Defaults to ``'cnn'``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -127,7 +125,6 @@ class PairLearningHead(BaseModule):
                  feat_loss: Optional[dict] = None,
                  feat_layers: Optional[Dict[str, Sequence[str]]] = None,
                  cl_proj: Optional[dict] = None,
-                 with_proj: bool = True,
                  proj_side: str = 'cnn',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -177,12 +174,6 @@ class PairLearningHead(BaseModule):
                 for side, size in sizes.items()
             })
         elif cnn_channels != trans_channels:
-            if not with_proj:
-                raise ValueError(
-                    'PairLearningHead: the embedding sizes differ (cnn '
-                    f'{cnn_channels}, trans {trans_channels}) and '
-                    '`with_proj=False`, so they cannot be compared. Set '
-                    '`with_proj=True` to add the affine projection.')
             other = 'trans' if proj_side == 'cnn' else 'cnn'
             self.proj = nn.Linear(sizes[proj_side], sizes[other])
         self.use_cl = True

@@ -44,37 +44,20 @@ class PairContrastiveLoss(nn.Module):
     numbers of images (an epoch's last batch). With equal batches the weight
     is 1. Without ``gather``, each rank's N is its own batch.
 
-    Beyond the paper (each off by default):
-
-    - ``learnable_temperature=True``: :math:`1/\tau` is learned, as CLIP's
-      logit scale (Radford et al. 2021, sec. 2.5): a parameter
-      :math:`\log(1/\tau)` starting at ``temperature``, kept at
-      :math:`1/\tau \le` ``max_inverse_temperature`` (CLIP: 100) by
-      clipping the parameter itself, as CLIP does after each optimizer step
-      (here: before each use, which is the same for every forward), not its
-      value in the forward pass: a clamped value would have zero gradient
-      at the clip and stay there for good. Like CLIP, give it no weight
-      decay: ``paramwise_cfg=dict(custom_keys={'log_inverse_temperature':
-      dict(decay_mult=0.)})``.
-    - ``exclude_same_class=True``: with ``labels`` given, the other images
-      of the anchor's class are removed from its candidates (SupCon's
-      observation, Khosla et al. 2020: with few classes a batch holds many
-      same-class "negatives", and pushing them apart fights the
-      classification loss).
+    Beyond the paper (off by default): ``exclude_same_class=True``: with
+    ``labels`` given, the other images of the anchor's class are removed
+    from its candidates (SupCon's observation, Khosla et al. 2020: with few
+    classes a batch holds many same-class "negatives", and pushing them
+    apart fights the classification loss).
 
     Args:
-        temperature (float): :math:`\tau` of eq. 3-4, > 0 (the start value
-            if learned). Defaults to 1.0.
+        temperature (float): :math:`\tau` of eq. 3-4, > 0. Defaults to 1.0.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         normalize (bool): L2-normalise the embeddings first (cosine
             similarity). Defaults to False (the paper's dot product).
         gather (bool): Take the negatives from every rank's batch. Costs
             two all-gathers forward and two all-reduces backward of (N, d).
             Defaults to False.
-        learnable_temperature (bool): Learn :math:`1/\tau`. Defaults to
-            False.
-        max_inverse_temperature (float): Upper clip of a learned
-            :math:`1/\tau`. Defaults to 100.
         exclude_same_class (bool): Drop same-class candidates other than the
             positive, when ``labels`` are given. Defaults to False.
 
@@ -91,8 +74,6 @@ class PairContrastiveLoss(nn.Module):
                  loss_weight: float = 1.0,
                  normalize: bool = False,
                  gather: bool = False,
-                 learnable_temperature: bool = False,
-                 max_inverse_temperature: float = 100.0,
                  exclude_same_class: bool = False) -> None:
         super().__init__()
         self.temperature = check_temperature(type(self).__name__, temperature)
@@ -100,24 +81,6 @@ class PairContrastiveLoss(nn.Module):
         self.normalize = normalize
         self.gather = gather
         self.exclude_same_class = exclude_same_class
-        self.max_inverse_temperature = max_inverse_temperature
-        self.log_inverse_temperature = None
-        if learnable_temperature:
-            if not 1 / self.temperature <= max_inverse_temperature:
-                raise ValueError(
-                    f'{type(self).__name__}: 1 / temperature = '
-                    f'{1 / self.temperature:g} exceeds '
-                    f'max_inverse_temperature={max_inverse_temperature:g}')
-            self.log_inverse_temperature = nn.Parameter(
-                torch.tensor(math.log(1 / self.temperature)))
-
-    def clip_temperature(self) -> torch.Tensor:
-        r"""Clip the learned :math:`\log(1/\tau)` in place to its bound and
-        return it (the parameter, so its gradient is the loss's)."""
-        with torch.no_grad():
-            self.log_inverse_temperature.clamp_(
-                max=math.log(self.max_inverse_temperature))
-        return self.log_inverse_temperature
 
     def forward(self,
                 h_cnn: torch.Tensor,
@@ -158,13 +121,9 @@ class PairContrastiveLoss(nn.Module):
                     all_gather_with_grad(labels)[0] if self.gather else labels)
                 same = labels.view(-1, 1) == all_labels.view(1, -1)
                 other = same & ~self_pair  # keep the positive
-            inv_tau = None
-            if self.log_inverse_temperature is not None:
-                inv_tau = self.clip_temperature().float().exp()
 
             def sim(x, y, removed):  # scaled, then masked (no -inf * 0)
-                s = x @ y.t()
-                s = s / self.temperature if inv_tau is None else s * inv_tau
+                s = (x @ y.t()) / self.temperature
                 return s.masked_fill(removed, -math.inf)
 
             # Rows 0..n-1: CNN anchors; rows n..2n-1: transformer ones.

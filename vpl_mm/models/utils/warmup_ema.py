@@ -9,13 +9,13 @@ from mmpretrain.registry import MODELS
 @MODELS.register_module()
 class WarmupEMA(ExponentialMovingAverage):
     r"""EMA whose decay grows with the iteration, as timm's ``ModelEmaV3``
-    with ``use_warmup=True``.
+    with ``use_warmup=True`` at its default warm-up speed (1) and lower
+    bound (0).
 
     After ``t`` updates the weights are averaged with decay
 
     .. math::
-        d_t = \min\big(\max(1 - (1 + t / \gamma)^{-p},\ d_{min}),\
-        1 - \text{momentum}\big)
+        d_t = \min\big(1 - (1 + t)^{-p},\ 1 - \text{momentum}\big)
 
     so early EMA weights follow the fast-changing model closely and the
     average lengthens as training settles (the paper: "the decay rate changes
@@ -35,9 +35,7 @@ class WarmupEMA(ExponentialMovingAverage):
         model (nn.Module): The model to average.
         momentum (float): ``1 -`` the final decay (MMEngine's convention).
             Defaults to 1e-4 (decay 0.9999).
-        gamma (float): Warm-up speed :math:`\gamma`. Defaults to 1.
         power (float): Warm-up power :math:`p`. Defaults to 2/3.
-        min_decay (float): Lower bound :math:`d_{min}`. Defaults to 0.
         interval (int): Update every ``interval`` iterations. Defaults to 1.
         device (torch.device, optional): Where the average lives.
         update_buffers (bool): Average the buffers too. Defaults to False.
@@ -46,21 +44,16 @@ class WarmupEMA(ExponentialMovingAverage):
     def __init__(self,
                  model: nn.Module,
                  momentum: float = 1e-4,
-                 gamma: float = 1.0,
                  power: float = 2 / 3,
-                 min_decay: float = 0.0,
                  interval: int = 1,
                  device: Optional[torch.device] = None,
                  update_buffers: bool = False) -> None:
         super().__init__(model, momentum, interval, device, update_buffers)
-        self.gamma = gamma
         self.power = power
-        self.min_decay = min_decay
 
     def decay(self, steps: int) -> float:
         """The decay :math:`d_t` used at update number ``steps``."""
-        warm = 1 - (1 + steps / self.gamma)**-self.power
-        return min(max(warm, self.min_decay), 1 - self.momentum)
+        return min(1 - (1 + steps)**-self.power, 1 - self.momentum)
 
     def avg_func(self, averaged_param: torch.Tensor,
                  source_param: torch.Tensor, steps: int) -> None:

@@ -76,3 +76,11 @@ dml_model = dict(
 pair_optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=trans_lr, weight_decay=0.05),
     paramwise_cfg=dict(custom_keys={'cnn.': dict(lr_mult=2.5)}))
+# DML updates the branches in turn: each branch its own DDP wrapper
+dml_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel', broadcast_buffers=False)
+# top-1/top-5 of both branches in one pass (PairMetric), for every pair
+pair_evaluator = dict(
+    _delete_=True,
+    type='PairMetric',
+    metric=dict(type='Accuracy', topk=(1, 5)))

@@ -11,3 +11,5 @@ trans = dict(
 # the demo's pair models, of these branches
 vpl_model = dict(cnn=cnn, trans=trans)
 dml_model = dict(cnn=cnn, trans=trans)
+# top-1 only: Fashion-MNIST's 10 classes make top-5 uninformative
+pair_evaluator = dict(metric=dict(topk=(1, )))
