@@ -104,6 +104,8 @@ FMNIST_SPLITS = dict(
 # the solo branches and against vpl
 CANDIDATES = ('vpl_kd', 'vpl_kdgate', 'vpl_hard', 'vpl_feat', 'vpl_featkd',
               'vpl_mlp', 'vpl_feat2')
+# round three: dis_feat2's terms in the pair (the CNN learns from labels only)
+ONE_WAY = ('vpl_oneway', 'vpl_oneway4')
 FASHION_MNIST = Suite(
     data_root='data/fashion_mnist',
     prepare=ensure_fashion_mnist,
@@ -124,7 +126,7 @@ FASHION_MNIST = Suite(
             teacher='solo_cnn'),
         **{
             name: Method(FMNIST + f'vpl_tiny_fmnist_{name[4:]}.py', PAIR)
-            for name in CANDIDATES if name != 'vpl_feat2'
+            for name in CANDIDATES + ONE_WAY if name != 'vpl_feat2'
         }),
     claims=claims(
         *vs_solo('vpl'), ('vpl', 'dml', 'both'), ('vpl', 'dis', 'trans'),
@@ -137,7 +139,11 @@ FASHION_MNIST = Suite(
         ('dis_feat2', 'solo_trans', 'trans'),
         ('dis_feat2_gate', 'dis_feat2', 'trans'),
         ('vpl_feat2', 'dis_feat2', 'trans'),
-        ('vpl_feat2', 'dis_feat2_gate', 'trans')))
+        ('vpl_feat2', 'dis_feat2_gate', 'trans'), *[
+            row for name in ONE_WAY for row in vs_solo(name) +
+            [(name, 'vpl', 'trans'), (name, 'vpl_feat2',
+                                      'both'), (name, 'dis_feat2', 'trans')]
+        ], ('vpl_oneway4', 'vpl_oneway', 'both')))
 
 # R2: a thinner CNN, so that the transformer ends stronger (README.md here)
 FASHION_MNIST_CROSSOVER = Suite(

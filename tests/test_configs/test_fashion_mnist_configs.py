@@ -93,3 +93,38 @@ def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
     assert any(k.startswith('val/') and 'accuracy/top1' in k
                for k in scalars), list(scalars)
     assert any('accuracy/top1' in k for k in metrics), metrics
+
+
+@pytest.mark.parametrize('name', ['vpl_tiny_fmnist_oneway.py'])
+def test_one_way_pair_cnn_learns_from_its_labels_alone(name):
+    """Round three's pair: with every PLM term on (the "CL + KL" stage),
+    the CNN's gradient is its cross-entropy's (eq. 1) exactly, while the
+    transformer's gets the PLM terms too."""
+    from mmpretrain.structures import DataSample
+    cfg = Config.fromfile(osp.join(FOLDER, name))
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+    model.pair_head.set_stage('CL + KL')
+    inputs = torch.randn(8, 1, 28, 28)
+    samples = [DataSample().set_gt_label(i % 10) for i in range(8)]
+
+    def grads(keys):
+        model.zero_grad()
+        losses = model.loss(inputs, samples)
+        assert {'loss_cl', 'loss_kl', 'loss_feat'} <= set(losses)
+        sum(v for k, v in losses.items() if k in keys).backward()
+        return {
+            n: p.grad.clone()
+            for n, p in model.named_parameters() if p.grad is not None
+        }
+
+    every = grads(
+        ('loss_cnn', 'loss_trans', 'loss_cl', 'loss_kl', 'loss_feat'))
+    labels_only = grads(('loss_cnn', 'loss_trans'))
+    cnn = [n for n in every if n.startswith('cnn.')]
+    assert cnn
+    for n in cnn:
+        torch.testing.assert_close(every[n], labels_only[n], msg=n)
+    trans = [n for n in labels_only if n.startswith('trans.backbone')]
+    assert any(not torch.allclose(every[n], labels_only[n]) for n in trans)
