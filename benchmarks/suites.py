@@ -104,8 +104,9 @@ FMNIST_SPLITS = dict(
 # the solo branches and against vpl
 CANDIDATES = ('vpl_kd', 'vpl_kdgate', 'vpl_hard', 'vpl_feat', 'vpl_featkd',
               'vpl_mlp', 'vpl_feat2')
-# round three: dis_feat2's terms in the pair (the CNN learns from labels only)
-ONE_WAY = ('vpl_oneway', 'vpl_oneway4')
+# rounds three and four: dis_feat2's terms in the pair (the CNN learns from
+# its labels only)
+ONE_WAY = ('vpl_oneway', 'vpl_oneway4', 'vpl_oneway_x0y0')
 FASHION_MNIST = Suite(
     data_root='data/fashion_mnist',
     prepare=ensure_fashion_mnist,
@@ -143,7 +144,8 @@ FASHION_MNIST = Suite(
             row for name in ONE_WAY for row in vs_solo(name) +
             [(name, 'vpl', 'trans'), (name, 'vpl_feat2',
                                       'both'), (name, 'dis_feat2', 'trans')]
-        ], ('vpl_oneway4', 'vpl_oneway', 'both')))
+        ], ('vpl_oneway4', 'vpl_oneway', 'trans'),
+        ('vpl_oneway_x0y0', 'vpl_oneway', 'trans')))
 
 # R2: a thinner CNN, so that the transformer ends stronger (README.md here)
 FASHION_MNIST_CROSSOVER = Suite(
