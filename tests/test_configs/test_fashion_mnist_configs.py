@@ -95,13 +95,18 @@ def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
     assert any('accuracy/top1' in k for k in metrics), metrics
 
 
-@pytest.mark.parametrize('name', ['vpl_tiny_fmnist_oneway.py'])
-def test_one_way_pair_cnn_learns_from_its_labels_alone(name):
-    """Round three's pair: with every PLM term on (the "CL + KL" stage),
-    the CNN's gradient is its cross-entropy's (eq. 1) exactly, while the
-    transformer's gets the PLM terms too."""
+ONE_WAY = sorted(glob.glob(osp.join(FOLDER, 'vpl_tiny_fmnist_oneway*.py')))
+
+
+@pytest.mark.parametrize(
+    'path', ONE_WAY, ids=[osp.basename(p) for p in ONE_WAY])
+def test_one_way_pair_cnn_learns_from_its_labels_alone(path):
+    """The one-way pairs (rounds three and four): with every PLM term on
+    (the "CL + KL" stage), the CNN's gradient is its cross-entropy's (eq. 1)
+    exactly, while the transformer's gets the PLM terms too."""
     from mmpretrain.structures import DataSample
-    cfg = Config.fromfile(osp.join(FOLDER, name))
+    assert len(ONE_WAY) == 3
+    cfg = Config.fromfile(path)
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
