@@ -122,7 +122,7 @@ class Runner:
         teacher = self.suite.methods[method].teacher
         if teacher:  # (testing loads no teacher: its path may be gone)
             teacher_dir = self.work_dir(teacher, seed)
-            options.append('model.teacher_checkpoint=' +
+            options.append('model.pair_head.teacher_checkpoint=' +
                            (last_checkpoint(teacher_dir) if osp.
                             isfile(osp.join(teacher_dir, 'last_checkpoint')
                                    ) else teacher_dir))

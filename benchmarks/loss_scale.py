@@ -7,8 +7,9 @@ and per-branch LRs, at their max LR: the schedule is not applied), measures
 - every loss term (each branch's cross-entropy, ``loss_cl``, ``loss_kl``);
 - the gradient norm that each term alone puts on each branch's backbone
   (``torch.autograd.grad`` of that term only);
-- the mean L2 norm of the embeddings the contrastive term compares
-  (``h_cnn``, its projection if any, ``h_trans``).
+- the mean L2 norm of the embeddings (``h_cnn``, ``h_trans``) and of what
+  each embedding term compares, through its connector (e.g.
+  ``cl: proj(h_cnn)``).
 
 Both PLM terms are on (eq. 7's middle stage) unless ``--stage`` says
 otherwise. Images (``--source``): ``photos`` = 8 real photos bundled with
@@ -120,8 +121,8 @@ def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
         raise SystemExit(f'{cfg.filename}: the audit needs a PairClassifier '
                          f'config, got {type(model).__name__}')
     model.train()
-    model.pair_head.set_stage(
-        dict(cl='CL only', both='CL + KL', kl='KL only')[stage])
+    model.pair_head.activate(
+        dict(cl=['cl'], both=['cl', 'kl'], kl=['kl'])[stage])
     data = model.data_preprocessor(
         dict(
             inputs=[b['inputs'] for b in batch],
@@ -134,19 +135,9 @@ def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
         ]
         for name in BRANCHES
     }
-
-    captured = {}
-    embed = model.embed
-
-    def capture(name, x):  # keep the embeddings the PLM compares
-        h, z = embed(name, x)
-        captured[name] = h.detach()
-        return h, z
-
-    model.embed = capture
     records = []
     for step in range(steps + 1):
-        losses = model.loss(inputs, samples)
+        losses, outputs = model.pair_losses(inputs, samples)
         terms = {k: v for k, v in losses.items() if k.startswith('loss')}
         record = dict(step=step, terms={})
         for key, value in terms.items():
@@ -156,21 +147,23 @@ def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
                     f'grad_{name}': grad_norm(value, params)
                     for name, params in backbones.items()
                 })
-        h = dict(captured)
+        h = {name: outputs[name]['embed'].detach() for name in BRANCHES}
         norms = {
             f'h_{name}': float(h[name].norm(dim=1).mean())
             for name in BRANCHES
         }
-        if model.pair_head.proj is not None:
-            with torch.no_grad():
-                side = model.pair_head.proj_side
-                norms[f'proj(h_{side})'] = float(
-                    model.pair_head.proj(h[side]).norm(dim=1).mean())
+        with torch.no_grad():
+            for term in model.pair_head.terms.values():
+                if term.inputs != 'embed' or term.proj is None:
+                    continue
+                for name, x in term.connect(h['cnn'], h['trans']).items():
+                    if x is not h[name]:
+                        norms[f'{term.name}: proj(h_{name})'] = float(
+                            x.norm(dim=1).mean())
         record['embedding_norms'] = norms
         records.append(record)
         if step < steps:
             optim.update_params(sum(terms.values()))
-    model.embed = embed
     return records
 
 

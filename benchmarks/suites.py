@@ -4,7 +4,7 @@ paired difference; ``benchmarks/accuracy.py`` runs any of them.
 A new experiment is a config and a table entry here. Every method trains
 with ``tools/train.py`` on its config (``randomness.seed`` set per seed);
 ``teacher`` names the method whose final weights a distillation config
-loads (``model.teacher_checkpoint``), trained first.
+loads (``model.pair_head.teacher_checkpoint``), trained first.
 """
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 

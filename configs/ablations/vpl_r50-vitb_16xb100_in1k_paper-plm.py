@@ -7,4 +7,6 @@
 _base_ = ['../vpl_r50_vitb_in1k.py']
 model = dict(
     pair_head=dict(
-        cl_loss=dict(temperature=1.0, normalize=False, gather=False)))
+        terms=dict(
+            cl=dict(
+                loss=dict(temperature=1.0, normalize=False, gather=False)))))

@@ -5,4 +5,7 @@ _base_ = ['./vpl_tiny_digits.py']
 
 model = dict(
     pair_head=dict(
-        cl_loss=dict(normalize=False, temperature=1.0, loss_weight=1.0)))
+        terms=dict(
+            cl=dict(
+                loss=dict(normalize=False, temperature=1.0,
+                          loss_weight=1.0)))))

@@ -3,4 +3,4 @@
 # probability.
 _base_ = ['./dis_tiny_fmnist_feat2.py']
 
-model = dict(pair_head=dict(kl_gate='target_better'))
+model = dict(pair_head=dict(terms=dict(kl=dict(gate='target_better'))))

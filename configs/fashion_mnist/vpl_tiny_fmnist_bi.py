@@ -1,4 +1,6 @@
 # Table 7's "Bi" ablation: both PLM terms reach both branches.
 _base_ = ['./vpl_tiny_fmnist_gate.py']
 
-model = dict(pair_head=dict(restrict_grad=False))
+model = dict(
+    pair_head=dict(
+        terms=dict(cl=dict(bidirectional=True), kl=dict(bidirectional=True))))

@@ -3,4 +3,5 @@
 # 64 holds about 6 images of each anchor's class.
 _base_ = ['./vpl_tiny_fmnist_nogate.py']
 
-model = dict(pair_head=dict(cl_loss=dict(exclude_same_class=True)))
+model = dict(
+    pair_head=dict(terms=dict(cl=dict(loss=dict(exclude_same_class=True)))))

@@ -2,4 +2,4 @@
 # vpl_tiny_fmnist_feat.py with the feature guidance's weight doubled.
 _base_ = ['./vpl_tiny_fmnist_feat.py']
 
-model = dict(pair_head=dict(feat_loss=dict(loss_weight=2.0)))
+model = dict(pair_head=dict(terms=dict(feat=dict(loss=dict(loss_weight=2.0)))))

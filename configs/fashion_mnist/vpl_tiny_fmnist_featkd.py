@@ -4,4 +4,10 @@ _base_ = ['./vpl_tiny_fmnist_feat.py']
 
 model = dict(
     pair_head=dict(
-        kd_loss=dict(type='PairKLDivLoss', temperature=4.0, t_squared=True)))
+        terms=dict(
+            kd=dict(
+                learner='trans',
+                inputs='logits',
+                stage='cl',
+                loss=dict(
+                    type='PairKLDivLoss', temperature=4.0, t_squared=True)))))

@@ -4,4 +4,4 @@
 # CNN's probability (kl_gate='target_better'), x = y = 20 (eq. 7).
 _base_ = ['./vpl_tiny_fmnist_nogate.py']
 
-model = dict(pair_head=dict(kl_gate='target_better'))
+model = dict(pair_head=dict(terms=dict(kl=dict(gate='target_better'))))

@@ -2,4 +2,11 @@
 # the transformer's cross-entropy against the CNN's top-1, weight 1.
 _base_ = ['./vpl_tiny_fmnist_gate.py']
 
-model = dict(pair_head=dict(kd_loss=dict(type='PairHardLabelLoss')))
+model = dict(
+    pair_head=dict(
+        terms=dict(
+            kd=dict(
+                learner='trans',
+                inputs='logits',
+                stage='cl',
+                loss=dict(type='PairHardLabelLoss')))))

@@ -4,4 +4,4 @@
 # partner is the better one.
 _base_ = ['./vpl_tiny_fmnist_kd.py']
 
-model = dict(pair_head=dict(kd_gate='target_better'))
+model = dict(pair_head=dict(terms=dict(kd=dict(gate='target_better'))))

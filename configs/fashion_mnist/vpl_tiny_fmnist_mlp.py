@@ -6,4 +6,7 @@ _base_ = ['./vpl_tiny_fmnist_gate.py']
 
 model = dict(
     pair_head=dict(
-        cl_proj=dict(out_channels=128), cl_loss=dict(temperature=0.1)))
+        terms=dict(
+            cl=dict(
+                connector=dict(out_channels=128), loss=dict(
+                    temperature=0.1)))))

@@ -3,4 +3,4 @@
 # weight 1 -> 2 at +0.62 for the transformer).
 _base_ = ['./vpl_tiny_fmnist_oneway.py']
 
-model = dict(pair_head=dict(feat_loss=dict(loss_weight=4.0)))
+model = dict(pair_head=dict(terms=dict(feat=dict(loss=dict(loss_weight=4.0)))))

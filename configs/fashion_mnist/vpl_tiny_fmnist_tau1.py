@@ -5,4 +5,7 @@ _base_ = ['./vpl_tiny_fmnist_nogate.py']
 
 model = dict(
     pair_head=dict(
-        cl_loss=dict(temperature=1.0, normalize=False, loss_weight=1.0)))
+        terms=dict(
+            cl=dict(
+                loss=dict(temperature=1.0, normalize=False,
+                          loss_weight=1.0)))))

@@ -4,7 +4,10 @@
 # phase has no explicit `end`: it runs to `train_cfg.max_epochs`, so a
 # variant only sets that.
 warmup_epochs = 5
+# NonFiniteOptimWrapper: a NaN or infinite loss or gradient stops training
+# before the update (nonfinite='skip': skips the update)
 optim_wrapper = dict(
+    type='NonFiniteOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=2e-3, weight_decay=0.05, betas=(0.9, 0.999)))
 param_scheduler = [

@@ -48,7 +48,11 @@ test_evaluator = val_evaluator
 # Schedulers carry explicit begin/end so that a resume with another
 # max_epochs keeps them.
 max_epochs = 30
-optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
+# NonFiniteOptimWrapper: a NaN or infinite loss or gradient stops training
+# before the update (nonfinite='skip': skips the update)
+optim_wrapper = dict(
+    type='NonFiniteOptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -9,7 +9,7 @@ from mmpretrain.registry import HOOKS
 
 from vpl_mm.utils.checkpoint import check_fits, state_dict_mismatch
 from vpl_mm.utils.errors import CheckpointError
-from vpl_mm.utils.model import bare_model
+from vpl_mm.utils.model import bare_model, upgraded_state_dict
 
 
 def _full_state_shapes(model) -> Dict[str, torch.Tensor]:
@@ -54,7 +54,8 @@ def check_resume_fits(runner, checkpoint: dict) -> None:
         return
     model = bare_model(runner.model)
     mismatch = state_dict_mismatch(
-        checkpoint.get('state_dict', {}), _full_state_shapes(runner.model))
+        upgraded_state_dict(model, checkpoint.get('state_dict', {})),
+        _full_state_shapes(runner.model))
     if mismatch:
         raise CheckpointError(
             'Cannot resume: the checkpoint is of another model than '
@@ -101,7 +102,10 @@ class CheckpointFitHook(Hook):
         model = bare_model(runner.model)
         state = checkpoint.get('state_dict', checkpoint)
         # as Runner.load_checkpoint's default revise_keys
-        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+        state = upgraded_state_dict(
+            model,
+            {re.sub(r'^module\.', '', k): v
+             for k, v in state.items()})
         filename = runner._load_from
         if self.strict:
             check_fits(state, model.state_dict(), filename,

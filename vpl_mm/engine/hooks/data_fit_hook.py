@@ -23,9 +23,10 @@ class DataFitHook(Hook):
 
     Without it, the first sign is an error deep inside an iteration:
 
-    - a train batch of one image, with BatchNorm in training or with the
-      contrastive term (eq. 3-5 need N >= 2): BatchNorm's "Expected more than
-      1 value per channel"; also an epoch's last batch of one image (e.g. 65
+    - a train batch of one image, with BatchNorm in training or with a PLM
+      term that needs two (the contrastive term: eq. 3-5 need N >= 2; see
+      :meth:`PairLearningHead.min_batch`): BatchNorm's "Expected more than 1
+      value per channel"; also an epoch's last batch of one image (e.g. 65
       images in batches of 64 without ``drop_last``);
     - heads that predict another number of classes than the dataset has:
       ``IndexError: Target 6 is out of bounds`` (more classes in the data),
@@ -58,15 +59,17 @@ class DataFitHook(Hook):
         batch = getattr(loader, 'batch_size', None)
         if not isinstance(batch, int):
             return
+        head = getattr(model, 'pair_head', None)
+        least, term = head.min_batch() if hasattr(head,
+                                                  'min_batch') else (1, None)
         needs = [
             why for why, hit in
             (('BatchNorm in training',
               any(
                   isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training
                   for m in model.modules())),
-             ('the contrastive term (eq. 3-5 need N >= 2)',
-              getattr(getattr(model, 'pair_head', None), 'use_cl', False)))
-            if hit
+             (f'the PLM term `{term}` ({type(head.terms[term].loss).__name__}'
+              f' needs N >= {least})' if term else '', least >= 2)) if hit
         ]
         if not needs:
             return

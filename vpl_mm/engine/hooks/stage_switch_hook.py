@@ -23,18 +23,22 @@ class StageSwitchHook(Hook):
     default ``x = y = 20``; ``x = y = 0`` is one-stage training). The
     cross-entropy of both branches is always on.
 
+    Eq. 7 sorts the PLM's terms in two groups: ``'cl'`` (on in the first two
+    stages: the terms through which the CNN leads the transformer, paper
+    "Multi-Stage Training") and ``'kl'`` (on in the last two); each term of
+    the model's ``pair_head`` table names its group (or none: always on).
+
     A step (epoch, or iteration with ``by_epoch=False``) belongs to the first
     stage when it lies wholly in the first ``x`` %, i.e. its 0-based index is
     below ``floor(x * total / 100)``; likewise for the last stage. With 5
     epochs and ``x = y = 20``: epoch 1 CL only, 2-4 both, 5 KL only.
 
-    The hook only decides which stage applies; the model's ``pair_head``
-    (:meth:`PairLearningHead.set_stage`) owns what each stage switches. The
-    hook keeps no state: the stage is derived from ``runner.epoch`` or
-    ``runner.iter`` every time, so a resumed run lands in the right stage.
-    Each switch is logged, and the log history of the terms that are off
-    (``pair_head.log_keys(active=False)``) is dropped so that the logger does
-    not repeat their last values.
+    The hook decides which stage applies and switches the groups
+    (:meth:`PairLearningHead.activate`). It keeps no state: the stage is
+    derived from ``runner.epoch`` or ``runner.iter`` every time, so a
+    resumed run lands in the right stage. Each switch is logged, and the log
+    history of the terms that are off (``pair_head.log_keys(active=False)``)
+    is dropped so that the logger does not repeat their last values.
 
     Args:
         x (float): Percentage of training at the start with CL only.
@@ -46,6 +50,12 @@ class StageSwitchHook(Hook):
     """
 
     priority = 'NORMAL'
+    # eq. 7: stage -> the groups of terms it switches on
+    STAGES = {
+        'CL only': ('cl', ),
+        'CL + KL': ('cl', 'kl'),
+        'KL only': ('kl', ),
+    }
 
     def __init__(self, x: float = 20, y: float = 20, by_epoch: bool = True):
         for name, value in (('x', x), ('y', y)):
@@ -86,10 +96,10 @@ class StageSwitchHook(Hook):
     def _pair_head(runner):
         model = bare_model(runner.model)
         head = getattr(model, 'pair_head', None)
-        if head is None or not hasattr(head, 'set_stage'):
+        if head is None or not hasattr(head, 'activate'):
             raise TypeError(
                 'StageSwitchHook needs a model with a `pair_head` that has '
-                f'`set_stage` (e.g. PairClassifier), got '
+                f'`activate` (e.g. PairClassifier), got '
                 f'{type(model).__name__}')
         return head
 
@@ -102,7 +112,7 @@ class StageSwitchHook(Hook):
         step, total, unit = self._progress(runner)
         name = self.stage(step, total)
         head = self._pair_head(runner)
-        if head.set_stage(name):
+        if head.activate(self.STAGES[name]):
             runner.logger.info(
                 f'StageSwitchHook: {unit} {step + 1}/{total}: stage '
                 f'"{name}" (eq. 7)')

@@ -1,5 +1,4 @@
 import logging
-from contextlib import contextmanager
 
 import torch
 from mmengine.logging import print_log
@@ -7,35 +6,35 @@ from mmengine.optim import OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
 
 from vpl_mm.utils.messages import iteration_text
-from vpl_mm.utils.model import bare_model
 
 NONFINITE = ('stop', 'skip')
 
 
 @OPTIM_WRAPPERS.register_module()
 class NonFiniteOptimWrapper(OptimWrapper):
-    """``OptimWrapper`` that owns the non-finite policy of a training run.
+    """``OptimWrapper`` that owns the non-finite policy of a training run:
+    it alone decides whether an update with a NaN or infinite loss or
+    gradient stops training or is skipped. Our configs use it by default
+    (``configs/_base_/default_runtime.py``); our models only name the
+    non-finite loss terms in a warning (``TwoBranchClassifier.parse_losses``).
 
-    ``nonfinite='stop'`` (default): a NaN or infinite loss term stops
-    training before the update (the model raises ``FloatingPointError``
-    naming the term and the iteration), and so do non-finite gradients
-    from a finite loss (raised here, before the optimizer steps).
-
-    ``nonfinite='skip'``: as the loss scaler of MMEngine's fp16
-    ``AmpOptimWrapper`` does, when any gradient holds a NaN or an infinity,
-    the optimizer does not step (no weight, moment or step-count change),
-    the gradients are cleared and a warning names the iteration (the model
-    has already warned naming the term). Under DDP the gradients are
-    averaged over the ranks before the step, so a non-finite loss on one
-    rank makes every rank skip the same update, with no extra
+    The decision is taken before the optimizer steps, on the gradients: a
+    non-finite loss gives non-finite gradients, and under DDP the gradients
+    are averaged over the ranks first, so a non-finite loss on one rank
+    makes every rank stop, or skip, the same update, with no extra
     communication.
 
-    The policy reaches our models (``PairClassifier``, ``DMLClassifier``:
-    their ``skip_nonfinite``) through :meth:`optim_context`, which every
-    train step enters (MMEngine's ``BaseModel``, its DDP wrapper and
-    ``DMLClassifier`` alike); with a stock ``OptimWrapper`` or
-    ``AmpOptimWrapper`` they stop (fp16's loss scaler still skips infinite
-    gradients of a finite loss, as in MMEngine).
+    ``nonfinite='stop'`` (default): ``FloatingPointError`` naming the
+    iteration and whether this rank's loss or only its gradients were not
+    finite; no weight, moment or step count has changed.
+
+    ``nonfinite='skip'``: as the loss scaler of MMEngine's fp16
+    ``AmpOptimWrapper`` does, the optimizer does not step (no weight,
+    moment or step-count change), the gradients are cleared and a warning
+    names the iteration.
+
+    With MMEngine's stock ``OptimWrapper`` instead, a non-finite loss is
+    applied (NaN weights): the model's warning is then the only sign.
 
     Args:
         nonfinite (str): ``'stop'`` or ``'skip'``. Defaults to ``'stop'``.
@@ -57,16 +56,13 @@ class NonFiniteOptimWrapper(OptimWrapper):
         super().__init__(**kwargs)
         self.nonfinite = nonfinite
         self.skipped = 0
+        self._finite_loss = True
 
-    @contextmanager
-    def optim_context(self, model):
-        """As ``OptimWrapper``'s; first tells ``model`` the policy (read by
-        its ``parse_losses``, which runs after this context)."""
-        module = bare_model(model)
-        if hasattr(module, 'skip_nonfinite'):
-            module.skip_nonfinite = self.nonfinite == 'skip'
-        with super().optim_context(model):
-            yield
+    def backward(self, loss: torch.Tensor, **kwargs) -> None:
+        """As ``OptimWrapper.backward``; notes whether this rank's loss was
+        finite, for :meth:`step`'s message."""
+        self._finite_loss = bool(torch.isfinite(loss.detach()).all())
+        super().backward(loss, **kwargs)
 
     def step(self, **kwargs) -> None:
         """Step, unless a gradient is not finite: then skip or raise.
@@ -81,7 +77,9 @@ class NonFiniteOptimWrapper(OptimWrapper):
         ]
         if grads and not torch.isfinite(
                 torch.stack(torch._foreach_norm(grads))).all():
-            message = (f'{type(self).__name__}: non-finite gradients'
+            what = ('gradients' if self._finite_loss else
+                    'loss (the warning above names its terms)')
+            message = (f'{type(self).__name__}: non-finite {what}'
                        f'{iteration_text()}')
             if self.nonfinite == 'stop':
                 raise FloatingPointError(

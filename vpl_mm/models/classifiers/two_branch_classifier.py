@@ -10,39 +10,8 @@ from mmpretrain.structures import DataSample
 
 from vpl_mm.utils.messages import iteration_text
 from vpl_mm.utils.model import bare_model
-from ..utils import BRANCHES
+from ..utils.branches import BRANCHES, dry_feat, embed_and_logits, logits_layer
 from ..utils.speed import checkpoint_children, extract_feat, in_memory_format
-
-
-def _logits_layer(owner: str, name: str, classifier: nn.Module) -> str:
-    """Find the last linear layer of a classifier's head.
-
-    Its input is the embedding ``h`` (the head's ``pre_logits``) and its
-    output the logits ``z`` (paper, "Two Branches").
-
-    Args:
-        owner (str): The pair model's class name, for error messages.
-        name (str): The branch name, for error messages.
-        classifier (nn.Module): A stock classifier (``ImageClassifier``).
-
-    Returns:
-        str: The layer's name within ``classifier``.
-    """
-    head = getattr(classifier, 'head', None)
-    if head is None or not hasattr(head, 'pre_logits') or not hasattr(
-            classifier, 'extract_feat'):
-        raise TypeError(f'{owner}: branch `{name}` must be a classifier with '
-                        '`extract_feat` and a head with `pre_logits` (e.g. '
-                        f'ImageClassifier), got {type(classifier).__name__}')
-    linears = [(n, m) for n, m in head.named_modules()
-               if isinstance(m, nn.Linear)]
-    num_classes = getattr(head, 'num_classes', None)
-    if not linears or linears[-1][1].out_features != num_classes:
-        raise TypeError(
-            f'{owner}: the head of branch `{name}` '
-            f'({type(head).__name__}) must end in a linear layer with '
-            '`num_classes` outputs, whose input is the embedding.')
-    return f'head.{linears[-1][0]}'
 
 
 class TwoBranchClassifier(BaseModel):
@@ -55,9 +24,10 @@ class TwoBranchClassifier(BaseModel):
     data preprocessor; tensor and predict modes for both branches. Subclasses
     define the training loss.
 
-    A NaN or infinite loss term is named with the iteration (see
-    :meth:`parse_losses`); whether it stops training or the update is
-    skipped is the optim wrapper's choice (:class:`NonFiniteOptimWrapper`).
+    A NaN or infinite loss term is named with the iteration in a warning
+    (see :meth:`parse_losses`); whether it stops training or the update is
+    skipped is the optim wrapper's decision (:class:`NonFiniteOptimWrapper`,
+    our configs' default).
 
     Args:
         cnn (dict): Config of the CNN branch, e.g. ``dict(type=
@@ -125,9 +95,6 @@ class TwoBranchClassifier(BaseModel):
         self.trans = trans if isinstance(trans,
                                          nn.Module) else MODELS.build(trans)
         self.pred_branch = pred_branch
-        # the policy of this step's optim wrapper, set in its optim_context
-        # (NonFiniteOptimWrapper), read once by parse_losses
-        self.skip_nonfinite = False
         self.channels_last = tuple(channels_last)
         self.compile_options = (
             dict() if compile is True else dict(compile) if compile else None)
@@ -136,7 +103,7 @@ class TwoBranchClassifier(BaseModel):
         for name, containers in grad_checkpoint.items():
             checkpoint_children(owner, name, getattr(self, name), containers)
         self._logits_layers = {
-            name: _logits_layer(owner, name, getattr(self, name))
+            name: logits_layer(owner, name, getattr(self, name))
             for name in BRANCHES
         }
         for name in BRANCHES:
@@ -148,37 +115,6 @@ class TwoBranchClassifier(BaseModel):
                 f"classes (cnn {fcs['cnn'].out_features}, trans "
                 f"{fcs['trans'].out_features})")
 
-    def dry_input(self, name: str) -> Optional[torch.Tensor]:
-        """One blank image of the size branch ``name`` was built for (ViT,
-        Swin; else 32 px) with its input channels, for dry forwards at build
-        time; None when the backbone has no convolution to tell them."""
-        backbone = self.branch(name).backbone
-        conv = next(
-            (m for m in backbone.modules() if isinstance(m, nn.Conv2d)), None)
-        if conv is None:
-            return None
-        patch_embed = getattr(backbone, 'patch_embed', None)
-        side = (
-            getattr(backbone, 'img_size', None)
-            or getattr(patch_embed, 'init_input_size', None) or 32)
-        side = side[0] if isinstance(side, (tuple, list)) else side
-        return torch.zeros(1, conv.in_channels, side, side)
-
-    def dry_feat(self, name: str):
-        """Branch ``name``'s ``extract_feat`` of :meth:`dry_input` (eval mode,
-        no gradient, the mode restored); None without a dry input."""
-        branch = getattr(self, name)
-        inputs = self.dry_input(name)
-        if inputs is None:
-            return None
-        was_training = branch.training
-        branch.eval()
-        try:
-            with torch.no_grad():
-                return branch.extract_feat(inputs)
-        finally:
-            branch.train(was_training)
-
     def _check_head_input(self, name: str) -> None:
         """Refuse a head whose ``in_channels`` is not the size of what its
         backbone (+ neck) gives, by one dry forward of one small image (eval
@@ -189,7 +125,7 @@ class TwoBranchClassifier(BaseModel):
         if size is None:
             return
         try:
-            feats = self.dry_feat(name)
+            feats = dry_feat(branch)
         except (RuntimeError, AssertionError, TypeError, ValueError) as e:
             # a backbone that needs other inputs than a blank square image
             print_log(
@@ -266,9 +202,9 @@ class TwoBranchClassifier(BaseModel):
             tuple[Tensor, Tensor]: ``h`` (N, d), the input of the branch's
             last linear layer, and ``z`` (N, num_classes), its output.
         """
-        branch = self.branch(name)
-        h = branch.head.pre_logits(self.branch_feat(name, inputs))
-        return h, self._branch_fc(name)(h)
+        return embed_and_logits(
+            self.branch(name), self.branch_feat(name, inputs),
+            self._logits_layers[name])
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -298,35 +234,23 @@ class TwoBranchClassifier(BaseModel):
         raise NotImplementedError
 
     def parse_losses(self, losses: Dict[str, torch.Tensor]):
-        """MMEngine's ``parse_losses``, watching for non-finite terms.
+        """MMEngine's ``parse_losses``, naming the non-finite terms.
 
-        A NaN or infinite term would otherwise be averaged into the weights
-        silently. Used on one device and under DDP alike.
-
-        Raises:
-            FloatingPointError: naming the term and the iteration, before
-                any update, unless the optim wrapper skips non-finite
-                updates (``NonFiniteOptimWrapper(nonfinite='skip')`` or
-                ``CPUAmpOptimWrapper``): then the same message is a
-                warning.
+        A NaN or infinite term would otherwise reach the optim wrapper only
+        as a non-finite sum. Used on one device and under DDP alike. The
+        wrapper decides what happens to the update
+        (:class:`NonFiniteOptimWrapper`: stop or skip).
         """
-        skip, self.skip_nonfinite = self.skip_nonfinite, False
         terms = {k: v for k, v in losses.items() if 'loss' in k}
         if terms and not torch.isfinite(
                 torch.stack([v.detach().float().sum()
                              for v in terms.values()])).all():
             bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
             values = ', '.join(f'{k}={terms[k].sum().item()}' for k in bad)
-            message = (f'{type(self).__name__}: non-finite '
-                       f'{", ".join(bad)}{iteration_text()} ({values}).')
-            if not skip:
-                raise FloatingPointError(
-                    message + ' Lower the learning rate or the loss weights, '
-                    'or check the data; resume from the last checkpoint '
-                    "(or skip such updates: optim_wrapper.type="
-                    "'NonFiniteOptimWrapper', nonfinite='skip').")
             print_log(
-                message + ' The optim wrapper skips the update.',
+                f'{type(self).__name__}: non-finite {", ".join(bad)}'
+                f'{iteration_text()} ({values}). Lower the learning rate or '
+                'the loss weights, or check the data.',
                 logger='current',
                 level=logging.WARNING)
         return super().parse_losses(losses)

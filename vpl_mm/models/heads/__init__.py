@@ -1,3 +1,4 @@
 from .pair_learning_head import PairLearningHead
+from .pair_term import PairTerm
 
-__all__ = ['PairLearningHead']
+__all__ = ['PairLearningHead', 'PairTerm']

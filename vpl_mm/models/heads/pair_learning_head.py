@@ -1,322 +1,350 @@
-from typing import Dict, List, Optional, Sequence, Tuple
+from contextlib import nullcontext
+from typing import Collection, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
-from ..utils import BRANCHES
+from ..losses import as_feature_map
+from ..utils.branches import BRANCHES, dry_feat, logits_layer
+from ..utils.partner_ema import PartnerEMA
+from ..utils.recorder import LayerRecorder
+from .pair_term import PairTerm
+
+# Old state-dict names of the head's parameters (before the table of terms)
+# -> new ones: the paper's affine layer and the MLP were the contrastive
+# term's connectors, the feature loss the feature term's.
+_RENAMED = (('proj.', 'terms.cl.proj.'), ('cl_proj.', 'terms.cl.proj.'),
+            ('feat_loss.', 'terms.feat.loss.'))
 
 
 @MODELS.register_module()
 class PairLearningHead(BaseModule):
-    r"""Pair Learning Module (PLM) of VPL (paper Fig. 1, eq. 3-7).
+    r"""Pair Learning Module (PLM) of VPL (paper Fig. 1), as a table of
+    terms.
 
-    Owns the contrastive loss (eq. 3-5), the KL loss (eq. 6), the affine
-    layer that aligns the embedding sizes when they differ, and which of
-    them each stage of eq. 7 switches on (:meth:`set_stage`). It is only
-    used in training: after training the two branches work without it.
+    Each entry of ``terms`` is a :class:`PairTerm`: its learner branch, its
+    source (the live partner, an EMA copy of it, or a frozen teacher), its
+    inputs (embeddings, logits or named layers), its loss, an optional gate,
+    its eq. 7 stage group and its weight schedule. The head computes the
+    active terms (:meth:`loss`), names what they log (:meth:`log_keys`),
+    switches them by eq. 7's groups (:meth:`activate`, called by
+    :class:`StageSwitchHook`), and owns what they need besides the branches:
+    the recorders of named layers, the connectors, the EMA copies. It is
+    only used in training: after training each branch works alone.
 
-    With ``restrict_grad=True`` (the paper's design) the contrastive gradient
-    reaches only the transformer (the CNN embedding is detached) and the KL
-    gradient reaches only the CNN (the transformer logits, the KL target, are
-    detached). ``restrict_grad=False`` is the "Bi" ablation of Table 7. The
-    projection sits after the stop-gradient, so it learns in both designs.
+    The default table is the paper's PLM:
 
-    ``kl_target`` names the branch whose prediction is the KL's target
-    distribution :math:`p` in :math:`KL(p \| q)`. Eq. 6 makes it the
-    transformer (``'trans'``, the default). In distillation the target is the
-    teacher's (Hinton et al. 2015; DeiT's soft distillation): a CNN teaching a
-    transformer needs ``kl_target='cnn'``, i.e. :math:`KL(p_{cnn} \|
-    p_{trans})`, not eq. 6's reverse KL. :class:`PairClassifier` sets it from
-    its ``teacher``. With ``restrict_grad`` the target side is detached, so
-    the KL gradient reaches only the other branch.
+    - ``cl``: the contrastive loss of eq. 3-5 (:class:`PairContrastiveLoss`)
+      between the embeddings, through the affine layer when their sizes
+      differ; the CNN side detached, so that it teaches the transformer;
+      on in eq. 7's first two stages;
+    - ``kl``: the KL loss of eq. 6 (:class:`PairKLDivLoss`),
+      :math:`KL(p_{trans} \| p_{cnn})`, the transformer's prediction
+      detached, so that it teaches the CNN; on in the last two stages.
 
-    Beyond the paper (each off by default; the paper-literal PLM is the
-    default):
-
-    - ``kl_gate`` lets the KL act only on the samples where the target's
-      prediction is no worse than the learner's, so that a stronger learner
-      is not pulled toward a weaker target (``'target_better'``: the target
-      gives the true class at least the learner's probability, both at the
-      loss's temperature; ``'target_correct'``: the target's top-1 is the
-      true class). It needs the labels; the gate carries no gradient and the
-      sum of the kept terms is still divided by N. The share of samples kept
-      is returned as ``kl_keep`` (logged with the losses).
-    - ``kd_loss``: a second transfer of logits, from the CNN to the
-      transformer (the CNN's prediction detached, always): a
-      :class:`PairKLDivLoss` gives :math:`KL(p_{cnn} \| p_{trans})` (e.g. at
-      temperature 4 with ``t_squared=True``, as Bootstrapping ViTs and
-      Hinton et al.), a :class:`PairHardLabelLoss` DeiT's cross-entropy
-      against the CNN's top-1. ``kd_gate`` gates it as ``kl_gate`` does the
-      KL (here the CNN is the target), returned as ``kd_keep``. So each
-      branch can learn from its partner only where the partner is right.
-    - ``feat_loss``: feature guidance from the CNN to the transformer
-      (:class:`PairFeatureLoss`) at the layers ``feat_layers`` names, e.g.
-      ``dict(cnn=['backbone.layer2'], trans=['backbone.layers.1'])``;
-      :class:`PairClassifier` captures those layers' outputs and fills in
-      the channels. The CNN's maps are detached: only the transformer learns.
-    - ``cl_proj``: an MLP projection per branch for the contrastive term
-      (Linear, ReLU, Linear to ``out_channels``), as MCL and CRD use between
-      heterogeneous networks (see ``shared/notes/literature.md``), in place
-      of the paper's affine layer; use it with a cosine similarity
-      (``cl_loss.normalize=True``).
-
-    Eq. 7 switches the terms in two groups (:attr:`STAGES`): ``use_cl``, the
-    terms through which the CNN teaches the transformer — the contrastive
-    term (paper, "Multi-Stage Training": in the first stage "CNN will lead
-    the training and feeds additional gradient flow to the transformer") and
-    ``kd_loss``, ``feat_loss``; ``use_kl``, eq. 6's KL.
-    :class:`StageSwitchHook` calls :meth:`set_stage`.
+    A config changes a term by its name, adds one with a new name, or drops
+    one by setting it to None (``terms=dict(kl=None)``); ``terms`` given
+    replaces the whole default table.
 
     Args:
-        cnn_channels (int): Size of the CNN embedding :math:`h^{cnn}`.
-        trans_channels (int): Size of the transformer embedding
-            :math:`h^{trans}`.
-        cl_loss (dict): Config of the contrastive loss. Defaults to
-            ``dict(type='PairContrastiveLoss', temperature=1.0)``.
-        kl_loss (dict, optional): Config of the KL loss; None: no eq. 6
-            term (e.g. distillation by ``kd_loss`` alone). Defaults to
-            ``dict(type='PairKLDivLoss', temperature=1.0)``.
-        restrict_grad (bool): Restrict each term's gradient to one branch.
-            Defaults to True.
-        kl_target (str): The branch whose prediction is the KL target,
-            ``'trans'`` (eq. 6) or ``'cnn'``. Defaults to ``'trans'``.
-        kl_gate (str, optional): ``'target_better'``, ``'target_correct'``
-            or None (eq. 6: every sample). Defaults to None.
-        kd_loss (dict, optional): CNN-to-transformer logit transfer.
+        terms (dict, optional): Name -> :class:`PairTerm` arguments, in
+            order. Defaults to None (:attr:`PAPER_TERMS`).
+        ema (dict, optional): Config of the averaged model of terms with
+            ``source='ema'`` (:class:`PartnerEMA`), e.g.
+            ``dict(type='ExponentialMovingAverage', momentum=0.005)``.
             Defaults to None.
-        kd_gate (str, optional): Gate of ``kd_loss``, as ``kl_gate``.
-            Defaults to None.
-        feat_loss (dict, optional): CNN-to-transformer feature guidance
-            (:class:`PairFeatureLoss`). Defaults to None.
-        feat_layers (dict, optional): ``dict(cnn=[...], trans=[...])``,
-            module names inside each branch classifier, one transformer
-            layer per CNN layer; needed with ``feat_loss``. Defaults to None.
-        cl_proj (dict, optional): ``dict(out_channels=128,
-            hidden_channels=None)`` for an MLP projection per branch
-            (``hidden_channels`` defaults to the branch's embedding size).
-            Defaults to None (the paper's affine layer, if sizes differ).
-        proj_side (str): Which embedding the projection maps into the other's
-            space, ``'cnn'`` or ``'trans'``. Defaults to ``'cnn'``.
+        teacher_checkpoint (str, optional): Trained weights of the branch
+            that terms with ``source='teacher'`` read (a checkpoint of that
+            classifier alone, e.g. of a solo baseline config):
+            :class:`PairClassifier` loads it strictly, keeps the branch in
+            eval mode (see ``teacher_mode``), gives it no gradient and no
+            loss of its own, and leaves it out of the optimizer.
+        teacher_mode (str): ``'eval'`` (BatchNorm's running statistics, as
+            distillation uses a trained teacher) or ``'train'`` (the batch's
+            statistics, as a live partner's targets are computed; a
+            control). Defaults to ``'eval'``.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
+
+    Example:
+        >>> # feature guidance from the CNN's stage 2 to the ViT's block 1,
+        >>> # from an EMA of the CNN, ramped up over the first 30 %
+        >>> head = dict(
+        ...     type='PairLearningHead',
+        ...     ema=dict(type='ExponentialMovingAverage', momentum=0.005),
+        ...     terms=dict(feat=dict(
+        ...         learner='trans', source='ema', stage='cl',
+        ...         inputs=dict(cnn=['backbone.layer2'],
+        ...                     trans=['backbone.layers.1']),
+        ...         loss=dict(type='PairFeatureLoss', loss_weight=2.0),
+        ...         schedule=dict(type='SigmoidRampUpWeight', end=0.3))))
     """
 
-    KL_GATES = (None, 'target_better', 'target_correct')
-    # eq. 7: stage name -> (use_cl, use_kl)
-    STAGES = {
-        'CL only': (True, False),
-        'CL + KL': (True, True),
-        'KL only': (False, True),
-    }
+    PAPER_TERMS = dict(
+        cl=dict(
+            learner='trans',
+            inputs='embed',
+            stage='cl',
+            loss=dict(type='PairContrastiveLoss', temperature=1.0)),
+        kl=dict(
+            learner='cnn',
+            inputs='logits',
+            stage='kl',
+            loss=dict(type='PairKLDivLoss', temperature=1.0)))
+    TEACHER_MODES = ('eval', 'train')
 
     def __init__(self,
-                 cnn_channels: int,
-                 trans_channels: int,
-                 cl_loss: dict = dict(
-                     type='PairContrastiveLoss', temperature=1.0),
-                 kl_loss: Optional[dict] = dict(
-                     type='PairKLDivLoss', temperature=1.0),
-                 restrict_grad: bool = True,
-                 kl_target: str = 'trans',
-                 kl_gate: Optional[str] = None,
-                 kd_loss: Optional[dict] = None,
-                 kd_gate: Optional[str] = None,
-                 feat_loss: Optional[dict] = None,
-                 feat_layers: Optional[Dict[str, Sequence[str]]] = None,
-                 cl_proj: Optional[dict] = None,
-                 proj_side: str = 'cnn',
+                 terms: Optional[Dict[str, Optional[dict]]] = None,
+                 ema: Optional[dict] = None,
+                 teacher_checkpoint: Optional[str] = None,
+                 teacher_mode: str = 'eval',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        for key, side in (('proj_side', proj_side), ('kl_target', kl_target)):
-            if side not in BRANCHES:
-                raise ValueError(f'PairLearningHead: `{key}` must be one of '
-                                 f'{BRANCHES}, got {side!r}')
-        for key, gate in (('kl_gate', kl_gate), ('kd_gate', kd_gate)):
-            if gate not in self.KL_GATES:
-                raise ValueError(f'PairLearningHead: `{key}` must be one of '
-                                 f'{self.KL_GATES}, got {gate!r}')
-        if (feat_loss is None) != (feat_layers is None):
-            raise ValueError('PairLearningHead: `feat_loss` and '
-                             '`feat_layers` go together')
-        self.cl_loss = MODELS.build(cl_loss)
-        self.kl_loss = None if kl_loss is None else MODELS.build(kl_loss)
-        self.kd_loss = None if kd_loss is None else MODELS.build(kd_loss)
-        self.feat_layers = None
-        self.feat_loss = None
-        if feat_loss is not None:
-            self.feat_layers = {
-                side: list(feat_layers.get(side) or [])
-                for side in BRANCHES
-            }
-            self.feat_loss = MODELS.build(feat_loss)
-        self.restrict_grad = restrict_grad
-        self.kl_target = kl_target
-        self.kl_gate = kl_gate
-        self.kd_gate = kd_gate
-        self.proj_side = proj_side
-        self.proj: Optional[nn.Linear] = None
-        self.cl_proj: Optional[nn.ModuleDict] = None
-        sizes = dict(cnn=cnn_channels, trans=trans_channels)
-        if cl_proj is not None:
-            cl_proj = dict(cl_proj)
-            out = cl_proj.pop('out_channels', 128)
-            hidden = cl_proj.pop('hidden_channels', None)
-            if cl_proj:
-                raise ValueError('PairLearningHead: unknown `cl_proj` keys '
-                                 f'{sorted(cl_proj)}; use out_channels, '
-                                 'hidden_channels')
-            self.cl_proj = nn.ModuleDict({
-                side:
-                nn.Sequential(
-                    nn.Linear(size, hidden or size), nn.ReLU(inplace=True),
-                    nn.Linear(hidden or size, out))
-                for side, size in sizes.items()
-            })
-        elif cnn_channels != trans_channels:
-            other = 'trans' if proj_side == 'cnn' else 'cnn'
-            self.proj = nn.Linear(sizes[proj_side], sizes[other])
-        self.use_cl = True
-        self.use_kl = True
+        owner = type(self).__name__
+        table = self.PAPER_TERMS if terms is None else terms
+        self.terms = nn.ModuleDict({
+            name: PairTerm(name, **cfg)
+            for name, cfg in table.items() if cfg is not None
+        })
+        if not self.terms:
+            raise ValueError(f'{owner}: `terms` holds no term')
+        if teacher_mode not in self.TEACHER_MODES:
+            raise ValueError(f'{owner}: `teacher_mode` must be one of '
+                             f'{self.TEACHER_MODES}, got {teacher_mode!r}')
+        self.teacher = self._teacher_branch()
+        if (self.teacher is None) != (not teacher_checkpoint):
+            raise ValueError(
+                f'{owner}: terms with source=\'teacher\' and '
+                '`teacher_checkpoint` (the trained weights of that branch) '
+                'go together')
+        self.teacher_checkpoint = teacher_checkpoint
+        self.teacher_mode = teacher_mode
+        self.ema_cfg = ema
+        if any(t.source == 'ema' for t in self.terms.values()) != bool(ema):
+            raise ValueError(f'{owner}: terms with source=\'ema\' and `ema` '
+                             '(the averaged model\'s config) go together')
+        self.ema = nn.ModuleDict()
+        self.groups = {'cl', 'kl'}
+        # set by prepare()
+        self.fc: Dict[str, str] = {}
+        self.recorders: Dict[str, LayerRecorder] = {}
+        self.extra_tokens: Dict[str, int] = {}
 
-    def set_stage(self, stage: str) -> bool:
-        """Switch the terms on and off for a stage of eq. 7.
+    def _teacher_branch(self) -> Optional[str]:
+        """The branch the ``'teacher'`` terms read: the one no term
+        teaches and every term that reads it reads frozen."""
+        frozen = {
+            t.target
+            for t in self.terms.values() if t.source == 'teacher'
+        }
+        if not frozen:
+            return None
+        if len(frozen) > 1:
+            raise ValueError('PairLearningHead: one branch can be the '
+                             'teacher, but terms read both as teacher')
+        teacher = frozen.pop()
+        for term in self.terms.values():
+            if term.learner == teacher or (term.target == teacher
+                                           and term.source != 'teacher'):
+                raise ValueError(
+                    f'PairLearningHead: term `{term.name}` '
+                    f'{"teaches" if term.learner == teacher else "reads"} '
+                    f'the `{teacher}` branch, which other terms read as a '
+                    "frozen teacher (source='teacher')")
+        return teacher
+
+    def prepare(self,
+                branches: Dict[str, nn.Module],
+                compiled: bool = False) -> None:
+        """Fit the table to the branches; :class:`PairClassifier` calls it
+        once, right after building them.
+
+        Finds each branch's logits layer and embedding size, checks the
+        named layers and reads their channels (one dry forward per branch,
+        eval mode, no gradient), then builds, in this order (which fixes
+        their initial weights under a seed): the layer terms' losses, the
+        connectors, the EMA copies.
 
         Args:
-            stage (str): A key of :attr:`STAGES`.
+            branches (dict[str, nn.Module]): ``cnn`` and ``trans``, the stock
+                classifiers.
+            compiled (bool): Whether the branches' features go through
+                ``torch.compile``, which cannot be combined with recording
+                layers.
+        """
+        owner = type(self).__name__
+        self.fc = {b: logits_layer(owner, b, branches[b]) for b in BRANCHES}
+        sizes = {
+            b: branches[b].get_submodule(self.fc[b]).in_features
+            for b in BRANCHES
+        }
+        layer_terms = [t for t in self.terms.values() if t.layers]
+        if layer_terms and compiled:
+            raise ValueError(
+                f'{owner}: terms {[t.name for t in layer_terms]} record '
+                'layers with forward hooks, which `compile` would trace anew '
+                'each step; use one of the two')
+        channels = {}
+        for b in BRANCHES:
+            paths = list(
+                dict.fromkeys(p for t in layer_terms for p in t.layers[b]))
+            if not paths:
+                continue
+            recorder = LayerRecorder(paths)
+            recorder.modules(branches[b], owner, f'branch `{b}`')
+            self.recorders[b] = recorder
+            self.extra_tokens[b] = getattr(branches[b].backbone,
+                                           'num_extra_tokens', 0)
+            with recorder.record(branches[b]) as outputs:
+                dry_feat(branches[b])
+            channels[b] = {
+                p: self._as_map(b, out).shape[1]
+                for p, out in zip(paths, outputs)
+            }
+        for term in layer_terms:
+            term.build_layer_loss({
+                b: [channels[b][p] for p in term.layers[b]]
+                for b in BRANCHES
+            })
+        for term in self.terms.values():
+            term.build_connector(sizes)
+        for b in sorted(
+            {t.target
+             for t in self.terms.values() if t.source == 'ema'}):
+            self.ema[b] = PartnerEMA(branches[b], self.ema_cfg)
+
+    def _as_map(self, branch: str, output: torch.Tensor) -> torch.Tensor:
+        return as_feature_map(output, self.extra_tokens[branch])
+
+    def active(self) -> List[PairTerm]:
+        """The terms eq. 7's current stage switches on."""
+        return [
+            t for t in self.terms.values()
+            if t.stage is None or t.stage in self.groups
+        ]
+
+    def activate(self, groups: Collection[str]) -> bool:
+        """Switch on the terms of eq. 7's groups ``groups`` (``'cl'``,
+        ``'kl'``) and the ungrouped ones, off the others.
 
         Returns:
             bool: Whether anything changed.
         """
-        if stage not in self.STAGES:
-            raise ValueError(f'PairLearningHead: unknown stage {stage!r}; '
-                             f'one of {list(self.STAGES)}')
-        flags = self.STAGES[stage]
-        changed = (self.use_cl, self.use_kl) != flags
-        self.use_cl, self.use_kl = flags
+        groups = set(groups)
+        changed = groups != self.groups
+        self.groups = groups
         return changed
 
     def log_keys(self, active: bool = True) -> List[str]:
-        """The keys :meth:`loss` returns when its terms are on (``active``),
-        or those of the terms that are now off (``active=False``)."""
-        groups = [
-            (self.use_cl,
-             ['loss_cl'] + (['loss_kd'] if self.kd_loss is not None else []) +
-             (['kd_keep'] if self.kd_gate is not None else []) +
-             (['loss_feat'] if self.feat_loss is not None else [])),
-            (self.use_kl, (['loss_kl'] if self.kl_loss is not None else []) +
-             (['kl_keep'] if self.kl_gate is not None else []))
+        """The keys :meth:`loss` returns now (``active``), or those of the
+        terms that are now off (``active=False``)."""
+        on = self.active()
+        return [
+            key for t in self.terms.values() if (t in on) == active
+            for key in t.log_keys()
         ]
-        return [key for on, keys in groups if on == active for key in keys]
+
+    def min_batch(self) -> Tuple[int, Optional[str]]:
+        """The fewest images per batch every term can take (a loss's
+        ``min_batch``, e.g. 2 for eq. 3-5's contrastive term), with the
+        term that needs it; ``(1, None)`` if none does."""
+        return max(((getattr(t.loss, 'min_batch', 1), t.name)
+                    for t in self.terms.values()),
+                   default=(1, None))
+
+    def recording(self, branch: str, module: nn.Module):
+        """A context that records, during the forwards of ``module`` (live
+        branch ``branch``) inside, the layers the active terms read; yields
+        their outputs (None when no active term reads layers)."""
+        recorder = self.recorders.get(branch)
+        if recorder is None or not any(t.layers for t in self.active()):
+            return nullcontext()
+        return recorder.record(module)
 
     def loss(
         self,
-        h_cnn: torch.Tensor,
-        h_trans: torch.Tensor,
-        z_cnn: torch.Tensor,
-        z_trans: torch.Tensor,
+        outputs: Dict[str, dict],
         labels: Optional[torch.Tensor] = None,
-        feats: Optional[Dict[str, List[torch.Tensor]]] = None
+        inputs: Optional[Dict[str, torch.Tensor]] = None,
+        branches: Optional[Dict[str, nn.Module]] = None
     ) -> Dict[str, torch.Tensor]:
-        """Compute the active PLM terms.
+        """Compute the active terms.
 
         Args:
-            h_cnn (Tensor): CNN embeddings, (N, cnn_channels).
-            h_trans (Tensor): Transformer embeddings, (N, trans_channels).
-            z_cnn (Tensor): CNN logits, (N, C).
-            z_trans (Tensor): Transformer logits, (N, C).
+            outputs (dict[str, dict]): Per branch, ``embed`` (N, d),
+                ``logits`` (N, C) and ``layers`` (what :meth:`recording`
+                yielded) of this forward.
             labels (Tensor, optional): Class indices (N, ), for the gates
-                and the contrastive loss's ``exclude_same_class``. Defaults
-                to None.
-            feats (dict, optional): ``dict(cnn=[...], trans=[...])``, the
-                outputs of ``feat_layers`` as (N, C, H, W) maps; needed with
-                ``feat_loss``. Defaults to None.
+                and the contrastive loss's ``exclude_same_class``.
+            inputs (dict[str, Tensor], optional): Per branch, the images as
+                it reads them; needed with EMA sources, which run on them.
+            branches (dict[str, nn.Module], optional): The live branches;
+                needed with EMA sources, which follow them.
 
         Returns:
-            dict[str, Tensor]: ``loss_cl`` (and ``loss_kd``, ``loss_feat``,
-            ``kd_keep`` where configured) if ``use_cl``; ``loss_kl`` (and
-            ``kl_keep``) if ``use_kl``.
+            dict[str, Tensor]: Each active term's keys (:meth:`log_keys`).
         """
+        active = self.active()
+        sources = dict(partner=outputs, teacher=outputs)
+        if len(self.ema):
+            if self.training:
+                for b, average in self.ema.items():
+                    average.update(branches[b])
+            if any(t.source == 'ema' for t in active):
+                sources['ema'] = {
+                    b: average(inputs[b], self.fc[b], self.recorders.get(b))
+                    for b, average in self.ema.items()
+                }
         losses = dict()
-        if self.use_cl:
-            h_c = h_cnn.detach() if self.restrict_grad else h_cnn
-            h_c, h_t = self._align(h_c, h_trans)
-            losses['loss_cl'] = self.cl_loss(h_c, h_t, labels)
-            if self.kd_loss is not None:
-                losses.update(
-                    self._transfer('kd', self.kd_loss, self.kd_gate, z_trans,
-                                   z_cnn.detach(), labels))
-            if self.feat_loss is not None:
-                if not feats:
-                    raise ValueError('PairLearningHead: feat_loss needs '
-                                     '`feats` (PairClassifier gives them)')
-                losses['loss_feat'] = self.feat_loss(
-                    [f.detach() for f in feats['cnn']], feats['trans'])
-        if self.use_kl and self.kl_loss is not None:
-            target, student = ((z_trans,
-                                z_cnn) if self.kl_target == 'trans' else
-                               (z_cnn, z_trans))
-            if self.restrict_grad:
-                target = target.detach()
-            losses.update(
-                self._transfer('kl', self.kl_loss, self.kl_gate, student,
-                               target, labels))
-        self._keep_in_graph(losses)
+        for term in active:
+            sides = {
+                term.learner: outputs[term.learner],
+                term.target: sources[term.source][term.target]
+            }
+            if term.layers:
+                sides = {
+                    b: [
+                        self._as_map(
+                            b,
+                            side['layers'][self.recorders[b].paths.index(p)])
+                        for p in term.layers[b]
+                    ]
+                    for b, side in sides.items()
+                }
+            else:
+                sides = {b: side[term.inputs] for b, side in sides.items()}
+            losses.update(term(sides, labels))
+        self._keep_in_graph(losses, active)
         return losses
 
-    def _transfer(self, name: str, loss_fn: nn.Module, gate: Optional[str],
-                  student: torch.Tensor, target: torch.Tensor,
-                  labels: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """``loss_<name>`` of a logit transfer, and ``<name>_keep`` (the
-        share of samples its gate kept) if gated."""
-        if gate is None:
-            return {f'loss_{name}': loss_fn(student, target)}
-        keep = self._gate(gate, student, target, labels,
-                          getattr(loss_fn, 'temperature', 1.0))
-        return {
-            f'loss_{name}': loss_fn(student, target, keep),
-            f'{name}_keep': keep.mean()
-        }
-
-    @staticmethod
-    def _gate(gate: str, student: torch.Tensor, target: torch.Tensor,
-              labels: Optional[torch.Tensor],
-              temperature: float) -> torch.Tensor:
-        """Per-sample weights (0 or 1) of a gate, from the predictions at
-        the loss's ``temperature``."""
-        if labels is None:
-            raise ValueError(f'PairLearningHead: gate {gate!r} needs the '
-                             'labels')
-        with torch.no_grad():
-            if gate == 'target_correct':
-                keep = target.argmax(1) == labels
-            else:
-                rows = torch.arange(labels.numel(), device=labels.device)
-                p_target, p_student = ((z.float() /
-                                        temperature).softmax(1)[rows, labels]
-                                       for z in (target, student))
-                keep = p_target >= p_student
-        return keep.float()
-
-    def _keep_in_graph(self, losses: Dict[str, torch.Tensor]) -> None:
+    def _keep_in_graph(self, losses: Dict[str, torch.Tensor],
+                       active: List[PairTerm]) -> None:
         """Add a zero term of the parameters of the terms that are off, so
         that DDP (``find_unused_parameters=False``) finds every parameter in
         the graph (e.g. the projection in eq. 7's last stage)."""
-        if self.use_cl or not losses:
-            return
-        idle = [p for p in self.parameters() if p.requires_grad]
-        if idle:
+        idle = [
+            p for t in self.terms.values() if t not in active
+            for p in t.parameters() if p.requires_grad
+        ]
+        if idle and losses:
             key = next(k for k in losses if k.startswith('loss_'))
             losses[key] = losses[key] + sum(p.sum() for p in idle) * 0.
 
-    def _align(self, h_cnn: torch.Tensor,
-               h_trans: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Project the embeddings for the contrastive term: each through its
-        MLP (``cl_proj``), or one side so that both have the same size."""
-        if self.cl_proj is not None:
-            return self.cl_proj['cnn'](h_cnn), self.cl_proj['trans'](h_trans)
-        if self.proj is None:
-            return h_cnn, h_trans
-        if self.proj_side == 'cnn':
-            return self.proj(h_cnn), h_trans
-        return h_cnn, self.proj(h_trans)
+    @staticmethod
+    def upgrade_keys(state_dict: dict, prefix: str = '') -> None:
+        """Rename, in place, the keys of a head saved before the table of
+        terms (``proj``, ``cl_proj``, ``feat_loss``) to today's."""
+        for key in list(state_dict):
+            if not key.startswith(prefix):
+                continue
+            for old, new in _RENAMED:
+                if key.startswith(prefix + old):
+                    state_dict[prefix + new +
+                               key[len(prefix + old):]] = state_dict.pop(key)
+                    break
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the table of terms load as they are
+        self.upgrade_keys(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

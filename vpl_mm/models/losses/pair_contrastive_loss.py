@@ -69,6 +69,9 @@ class PairContrastiveLoss(nn.Module):
         torch.Size([])
     """
 
+    # eq. 3-5 compare each image with the batch's others
+    min_batch = 2
+
     def __init__(self,
                  temperature: float = 1.0,
                  loss_weight: float = 1.0,
