@@ -102,10 +102,10 @@ class CheckpointFitHook(Hook):
         model = bare_model(runner.model)
         state = checkpoint.get('state_dict', checkpoint)
         # as Runner.load_checkpoint's default revise_keys
-        state = upgraded_state_dict(
-            model,
-            {re.sub(r'^module\.', '', k): v
-             for k, v in state.items()})
+        state = upgraded_state_dict(model, {
+            re.sub(r'^module\.', '', k): v
+            for k, v in state.items()
+        })
         filename = runner._load_from
         if self.strict:
             check_fits(state, model.state_dict(), filename,
