@@ -18,8 +18,9 @@ A run: the config as shipped, seed 0, ``randomness.deterministic=True``,
 the first 256 training images, 5 epochs (4 iterations each), no
 validation; the 5 epochs cross both eq. 7 stage boundaries of x = y = 20
 (epoch 1 CL only, 2-4 both, 5 KL only). A distillation config's teacher is
-its folder's solo CNN after the same run. ``test_golden.py`` runs the same code on today's package and
-compares, resumed runs against the uninterrupted golden ones.
+its folder's solo CNN after the same run. ``test_golden.py`` runs the same
+code on today's package and compares, resumed runs against the
+uninterrupted golden ones.
 """
 import argparse
 import glob
