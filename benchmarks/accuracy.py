@@ -9,7 +9,9 @@ split; with ``test`` among ``--splits`` its final weights are tested once on
 the suite's test split.
 
 The suite's ``runs.json`` under ``--out`` holds one record per (method,
-seed, split); records there are reused without training, a run whose work
+seed, split), with the commit of the checkout that trained it (``+dirty``
+when tracked files differed from it); records there are reused without
+training, a run whose work
 dir is gone is retrained (deterministically) only if a split it lacks needs
 its weights, and an interrupted run resumes from its last checkpoint.
 Writes ``runs.json``, ``summary.md`` (top-1 per method, each claim as a
@@ -25,6 +27,7 @@ import json
 import os
 import os.path as osp
 import statistics
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +37,20 @@ from vpl_mm.utils import atomic_write
 from .common import (ROOT, evaluate, last_checkpoint, mean_std, plot,
                      read_curves, t_interval, train, win_counts)
 from .suites import BRANCH_NAMES, SUITES, Suite
+
+
+def source_commit() -> str:
+    """The checkout's commit, ``+dirty`` if a tracked file differs from it."""
+
+    def git(*args):
+        return subprocess.run(['git', *args],
+                              cwd=ROOT,
+                              capture_output=True,
+                              text=True)
+
+    commit = git('rev-parse', 'HEAD').stdout.strip()
+    return commit + ('+dirty'
+                     if git('diff', '--quiet', 'HEAD').returncode else '')
 
 
 def parse_args(argv=None):
@@ -141,9 +158,10 @@ class Runner:
             ]
         return options
 
-    def trained(self, method: str, seed: int) -> float:
+    def trained(self, method: str, seed: int) -> dict:
         """Train the run unless its work dir says it is done (its teacher
-        first); its training wall time."""
+        first); its training wall time (``wall_s``) and the commit it was
+        trained on (``commit``)."""
         work_dir = self.work_dir(method, seed)
         with self.guard:
             lock = self.locks.setdefault(work_dir, threading.Lock())
@@ -164,9 +182,12 @@ class Runner:
                     self.threads,
                     resume=osp.isfile(osp.join(work_dir, 'last_checkpoint')))
                 with open(done, 'w') as f:
-                    json.dump(dict(wall_s=time.time() - start), f)
+                    json.dump(
+                        dict(
+                            wall_s=time.time() - start,
+                            commit=source_commit()), f)
             with open(done) as f:
-                return json.load(f)['wall_s']
+                return json.load(f)
 
     def run(self, method: str, seed: int) -> List[dict]:
         """The run's records, one per split asked for."""
@@ -174,9 +195,14 @@ class Runner:
         if all((method, seed, split) in self.known for split in splits):
             return [self.known[method, seed, split] for split in splits]
         config, branches = self.suite.methods[method][:2]
-        wall = self.trained(method, seed)
+        done = self.trained(method, seed)
         work_dir = self.work_dir(method, seed)
-        base = dict(method=method, seed=seed, config=config, wall_s=wall)
+        base = dict(
+            method=method,
+            seed=seed,
+            config=config,
+            wall_s=done['wall_s'],
+            commit=done.get('commit'))
         records = []
         if 'val' in splits:
             curves = read_curves(work_dir)

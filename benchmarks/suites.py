@@ -107,6 +107,11 @@ CANDIDATES = ('vpl_kd', 'vpl_kdgate', 'vpl_hard', 'vpl_feat', 'vpl_featkd',
 # rounds three and four: dis_feat2's terms in the pair (the CNN learns from
 # its labels only)
 ONE_WAY = ('vpl_oneway', 'vpl_oneway4', 'vpl_oneway_x0y0')
+# round five ("the pair that beats distillation"): vpl_oneway with mechanisms
+# of online distillation, each against vpl_oneway and the two-run route
+ROUND5 = ('vpl_oneway_ema', 'vpl_oneway_ema_slow', 'vpl_oneway_ramp',
+          'vpl_oneway_ema_ramp', 'vpl_oneway_featdecay', 'vpl_oneway_dist',
+          'vpl_oneway_ema_all')
 FASHION_MNIST = Suite(
     data_root='data/fashion_mnist',
     prepare=ensure_fashion_mnist,
@@ -125,9 +130,13 @@ FASHION_MNIST = Suite(
             FMNIST + 'dis_tiny_fmnist_feat2_gate.py',
             STUDENT,
             teacher='solo_cnn'),
+        dis_feat2_bntrain=Method(
+            FMNIST + 'dis_tiny_fmnist_feat2_bntrain.py',
+            STUDENT,
+            teacher='solo_cnn'),
         **{
             name: Method(FMNIST + f'vpl_tiny_fmnist_{name[4:]}.py', PAIR)
-            for name in CANDIDATES + ONE_WAY if name != 'vpl_feat2'
+            for name in CANDIDATES + ONE_WAY + ROUND5 if name != 'vpl_feat2'
         }),
     claims=claims(
         *vs_solo('vpl'), ('vpl', 'dml', 'both'), ('vpl', 'dis', 'trans'),
@@ -145,7 +154,10 @@ FASHION_MNIST = Suite(
             [(name, 'vpl', 'trans'), (name, 'vpl_feat2',
                                       'both'), (name, 'dis_feat2', 'trans')]
         ], ('vpl_oneway4', 'vpl_oneway', 'trans'),
-        ('vpl_oneway_x0y0', 'vpl_oneway', 'trans')))
+        ('vpl_oneway_x0y0', 'vpl_oneway', 'trans'), *[
+            row for name in ROUND5 for row in vs_solo(name) +
+            [(name, 'vpl_oneway', 'trans'), (name, 'dis_feat2', 'trans')]
+        ], ('dis_feat2_bntrain', 'dis_feat2', 'trans')))
 
 # R2: a thinner CNN, so that the transformer ends stronger (README.md here)
 FASHION_MNIST_CROSSOVER = Suite(

@@ -81,12 +81,13 @@ def test_headline_recipe():
         assert group(name)['lr'] == pytest.approx(0.005)
         assert group(name)['weight_decay'] == pytest.approx(0.05)
     for name in ('trans.backbone.layers.0.ffn.layers.0.0.weight',
-                 'trans.head.layers.head.weight', 'pair_head.proj.weight'):
+                 'trans.head.layers.head.weight',
+                 'pair_head.terms.cl.proj.weight'):
         assert group(name)['lr'] == pytest.approx(0.002)
         assert group(name)['weight_decay'] == pytest.approx(0.05)
     for name in ('trans.backbone.pos_embed', 'trans.backbone.cls_token'):
         assert group(name)['weight_decay'] == 0
-    assert tuple(model.pair_head.proj.weight.shape) == (768, 2048)
+    assert tuple(model.pair_head.terms['cl'].proj.weight.shape) == (768, 2048)
 
     stage = [h for h in cfg.custom_hooks if h.type == 'StageSwitchHook']
     assert [(h.x, h.y) for h in stage] == [(20, 20)]
@@ -166,7 +167,7 @@ def hook(cfg, type_):
 
 @pytest.mark.parametrize('name,check', [
     ('ablations/vpl_r50-vitb_16xb100_in1k_bi.py',
-     lambda c: c.model.pair_head.restrict_grad is False),
+     lambda c: all(t.bidirectional for t in c.model.pair_head.terms.values())),
     ('ablations/vpl_r50-vitb_16xb100_in1k_x0y0.py', lambda c:
      (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y) == (0, 0)),
     ('ablations/vpl_r50-vitb_16xb100_in1k_x40y40.py', lambda c:
@@ -235,7 +236,7 @@ TRAINABLE = [
 def shrink(cfg, digits_root, tmp_path):
     """The config with tiny branches and two digits images: everything else
     (model type, PLM, hooks, optimizer, schedulers, evaluators) as is."""
-    from tiny_models import TINY_CNN, TINY_TRANS
+    from tiny_models import TINY_CNN, TINY_TRANS, teacher_branch
     classes = cfg.model.get('cnn', cfg.model).get('head',
                                                   {}).get('num_classes', 1000)
 
@@ -247,11 +248,13 @@ def shrink(cfg, digits_root, tmp_path):
     if 'cnn' in cfg.model:
         cfg.model.cnn = tiny(TINY_CNN)
         cfg.model.trans = tiny(TINY_TRANS)
-        if cfg.model.get('teacher'):
-            teacher = MODELS.build(cfg.model[cfg.model.teacher])
+        teacher = teacher_branch(cfg)
+        if teacher:
             path = str(tmp_path / 'teacher.pth')
-            torch.save(dict(state_dict=teacher.state_dict()), path)
-            cfg.model.teacher_checkpoint = path
+            torch.save(
+                dict(state_dict=MODELS.build(cfg.model[teacher]).state_dict()),
+                path)
+            cfg.model.pair_head.teacher_checkpoint = path
     else:
         vit = cfg.model.backbone.type == 'VisionTransformer'
         cfg.model = tiny(TINY_TRANS if vit else TINY_CNN)

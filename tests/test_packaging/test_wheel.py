@@ -76,7 +76,7 @@ def test_a_project_outside_the_checkout_inherits_our_configs(wheel, tmp_path):
         textwrap.dedent("""\
         _base_ = ['vpl_mm::demo/vpl_tiny_digits.py']
         model = dict(pred_branch='cnn',
-                     pair_head=dict(kl_gate='target_better'))
+                     pair_head=dict(terms=dict(kl=dict(gate='target_better'))))
         """))
     script = textwrap.dedent("""\
         import os.path as osp
@@ -87,7 +87,7 @@ def test_a_project_outside_the_checkout_inherits_our_configs(wheel, tmp_path):
         cfg = Config.fromfile('my_pair.py')
         model = MODELS.build(cfg.model)
         print(type(model).__name__, model.pred_branch,
-              model.pair_head.kl_gate, cfg.train_cfg.max_epochs)
+              model.pair_head.terms['kl'].gate, cfg.train_cfg.max_epochs)
         """) % str(site)
     env = dict(os.environ, PYTHONPATH=str(site))
     proc = subprocess.run([sys.executable, '-c', script],

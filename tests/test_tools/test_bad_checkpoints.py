@@ -217,7 +217,7 @@ def test_dis_teacher_checkpoint_is_read_by_the_loader(files, tmp_path):
     from vpl_mm.utils import CheckpointError
     cfg = Config.fromfile(osp.join(ROOT, 'configs/demo/dis_tiny_digits.py'))
     model = copy.deepcopy(cfg.model)
-    model.teacher_checkpoint = files['empty'][0]
+    model.pair_head.teacher_checkpoint = files['empty'][0]
     pair = MODELS.build(model)
     with pytest.raises(CheckpointError, match='the file is empty'):
         pair.init_weights()
@@ -240,11 +240,11 @@ def test_data_that_cannot_work_is_refused_before_iteration_1(
 
 
 @pytest.mark.parametrize('option,error,match', [
-    ('model.pair_head.cl_loss.temperature=abc', TypeError,
+    ('model.pair_head.terms.cl.loss.temperature=abc', TypeError,
      'PairContrastiveLoss: `temperature` must be a number'),
-    ('model.pair_head.cl_loss.loss_weight=-0.1', ValueError,
+    ('model.pair_head.terms.cl.loss.loss_weight=-0.1', ValueError,
      'PairContrastiveLoss: `loss_weight` must be finite and >= 0'),
-    ('model.pair_head.kl_loss.loss_weight=-1', ValueError,
+    ('model.pair_head.terms.kl.loss.loss_weight=-1', ValueError,
      'PairKLDivLoss: `loss_weight` must be finite and >= 0'),
 ])
 def test_bad_loss_options_fail_at_build(option, error, match, trained_pair,

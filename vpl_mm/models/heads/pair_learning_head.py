@@ -249,9 +249,10 @@ class PairLearningHead(BaseModule):
         """The fewest images per batch every term can take (a loss's
         ``min_batch``, e.g. 2 for eq. 3-5's contrastive term), with the
         term that needs it; ``(1, None)`` if none does."""
-        return max(((getattr(t.loss, 'min_batch', 1), t.name)
-                    for t in self.terms.values()),
-                   default=(1, None))
+        least, term = max(((getattr(t.loss, 'min_batch', 1), t.name)
+                           for t in self.terms.values()),
+                          key=lambda x: x[0])
+        return (least, term) if least > 1 else (1, None)
 
     def recording(self, branch: str, module: nn.Module):
         """A context that records, during the forwards of ``module`` (live
