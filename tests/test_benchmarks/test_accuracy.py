@@ -1,5 +1,6 @@
 import json
 import os.path as osp
+import re
 import shutil
 import sys
 
@@ -162,5 +163,8 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
     }
     before = {(r['method'], r['split']): r for r in records}
     wall = retested['solo_cnn', 'test']['wall_s']
+    commit = retested['solo_cnn', 'test']['commit']
+    # the commit the run was (re)trained on
+    assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?', commit), commit
     assert retested['solo_cnn', 'test'] == dict(
-        before['solo_cnn', 'test'], wall_s=wall)
+        before['solo_cnn', 'test'], wall_s=wall, commit=commit)

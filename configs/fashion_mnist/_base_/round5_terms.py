@@ -10,15 +10,15 @@
 ema_source = dict(
     ema=dict(type='ExponentialMovingAverage', momentum=0.01),
     terms=dict(
-        cl=dict(source='ema'), feat=dict(source='ema'),
-        kl=dict(source='ema')))
+        cl=dict(source='ema'), feat=dict(source='ema'), kl=dict(source='ema')))
 # every term ramped up over the first 30 % of training by exp(-5 (1 - t)^2)
 # (Laine & Aila, ICLR 2017; the mean teacher's sigmoid_rampup): the
 # transformer learns little from the CNN while the CNN is still near random.
 ramp = dict(type='SigmoidRampUpWeight', end=0.3)
 ramp_up = dict(
     terms=dict(
-        cl=dict(schedule=ramp), feat=dict(schedule=ramp),
+        cl=dict(schedule=ramp),
+        feat=dict(schedule=ramp),
         kl=dict(schedule=ramp)))
 # feature guidance on all along, at weight 4 decaying linearly to 0 (mean 2,
 # vpl_tiny_fmnist_oneway's weight), as Bootstrapping ViTs decays its feature

@@ -26,8 +26,8 @@ def perturb(model):
 
 def test_average_follows_the_ema_formula_with_buffers():
     live = branch()
-    ema = PartnerEMA(live, dict(type='ExponentialMovingAverage',
-                                momentum=0.25))
+    ema = PartnerEMA(live,
+                     dict(type='ExponentialMovingAverage', momentum=0.25))
     ref = {k: v.clone() for k, v in live.state_dict().items()}
     ema.update(live)  # the first update copies
     for _ in range(3):

@@ -8,7 +8,8 @@ from mmpretrain.registry import MODELS
 from ._utils import check_pair, check_temperature, check_weight, fp32
 
 
-def _pearson_rows(a: torch.Tensor, b: torch.Tensor,
+def _pearson_rows(a: torch.Tensor,
+                  b: torch.Tensor,
                   eps: float = 1e-8) -> torch.Tensor:
     """Pearson's correlation of each row of ``a`` with the same row of
     ``b``."""
