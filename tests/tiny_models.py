@@ -26,8 +26,9 @@ TINY_TRANS = dict(
 def teacher_branch(cfg):
     """The branch a pair config's PLM terms read as a frozen teacher
     (``source='teacher'``), or None."""
-    terms = cfg.model.get('pair_head', {}).get('terms') or {}
-    for term in terms.values():
-        if term and term.get('source') == 'teacher':
+    from vpl_mm.models import PairLearningHead
+    table = PairLearningHead.table(cfg.model.get('pair_head', {}).get('terms'))
+    for term in table.values():
+        if term.get('source') == 'teacher':
             return 'cnn' if term['learner'] == 'trans' else 'trans'
     return None

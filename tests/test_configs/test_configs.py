@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
+from tiny_models import teacher_branch
 
 import vpl_mm  # noqa: F401
 
@@ -177,9 +178,9 @@ def hook(cfg, type_):
     ('ablations/vpl_regnety-16gf-vitb_16xb100_in1k.py',
      lambda c: c.model.cnn.backbone.model_name == 'regnety_160'),
     ('distill/dis_vitb-to-r50_16xb100_in1k.py',
-     lambda c: c.model.teacher == 'trans' and c.model.pred_branch == 'cnn'),
+     lambda c: teacher_branch(c) == 'trans' and c.model.pred_branch == 'cnn'),
     ('distill/dis_r50-to-vitb_16xb100_in1k.py',
-     lambda c: c.model.teacher == 'cnn'),
+     lambda c: teacher_branch(c) == 'cnn'),
 ])
 def test_experiment_settings(name, check):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
@@ -236,7 +237,7 @@ TRAINABLE = [
 def shrink(cfg, digits_root, tmp_path):
     """The config with tiny branches and two digits images: everything else
     (model type, PLM, hooks, optimizer, schedulers, evaluators) as is."""
-    from tiny_models import TINY_CNN, TINY_TRANS, teacher_branch
+    from tiny_models import TINY_CNN, TINY_TRANS
     classes = cfg.model.get('cnn', cfg.model).get('head',
                                                   {}).get('num_classes', 1000)
 

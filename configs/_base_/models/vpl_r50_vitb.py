@@ -54,23 +54,17 @@ model = dict(
     # recipe".
     pair_head=dict(
         type='PairLearningHead',
+        # merged into the paper's table (PairLearningHead.PAPER_TERMS)
         terms=dict(
-            # eq. 3-5: the CNN teaches the transformer (x = y = 20, eq. 7)
+            # eq. 3-5: the CNN teaches the transformer
             cl=dict(
                 learner='trans',
-                inputs='embed',
-                stage='cl',
                 loss=dict(
-                    type='PairContrastiveLoss',
                     temperature=0.2,
                     loss_weight=1.0,
                     normalize=True,
                     gather=True)),
             # eq. 6: the transformer teaches the CNN
             kl=dict(
-                learner='cnn',
-                inputs='logits',
-                stage='kl',
-                loss=dict(
-                    type='PairKLDivLoss', temperature=1.0, loss_weight=1.0)))),
+                learner='cnn', loss=dict(temperature=1.0, loss_weight=1.0)))),
     pred_branch='trans')

@@ -199,7 +199,9 @@ def test_each_term_has_its_own_gate_at_its_temperature():
     keep_kl = z_trans.argmax(1) == labels
     torch.testing.assert_close(losses['loss_kl'].double(),
                                (kl(z_trans, z_cnn) * keep_kl).sum() / 64)
-    assert head.log_keys() == ['loss_kd', 'kd_keep', 'loss_kl', 'kl_keep']
+    assert head.log_keys() == [
+        'loss_cl', 'loss_kl', 'kl_keep', 'loss_kd', 'kd_keep'
+    ]
 
 
 def test_hard_label_term_is_cross_entropy_to_the_partner_top1():
@@ -263,6 +265,25 @@ def test_layer_term_reads_the_recorded_maps_and_teaches_the_learner():
     assert cnn_map.grad is None and tokens.grad.abs().sum() > 0
 
 
+def test_terms_merge_into_the_paper_table():
+    head = build_head(
+        terms=dict(
+            cl=dict(loss=dict(temperature=0.5)),
+            kd=dict(learner='trans', inputs='logits', loss=KL)))
+    assert list(head.terms) == ['cl', 'kl', 'kd']  # new names after
+    cl = head.terms['cl']
+    assert (cl.learner, cl.stage, cl.loss.temperature) == ('trans', 'cl', 0.5)
+    # _delete_ replaces a term whole, as in MMEngine's configs
+    head = build_head(
+        terms=dict(
+            cl=dict(
+                _delete_=True,
+                learner='cnn',
+                inputs='embed',
+                loss=dict(type='PairContrastiveLoss'))))
+    assert (head.terms['cl'].learner, head.terms['cl'].stage) == ('cnn', None)
+
+
 def test_a_term_set_to_none_is_left_out():
     head = build_head(
         terms=dict(cl=dict(learner='trans', inputs='embed', loss=CL), kl=None))
@@ -287,14 +308,12 @@ def test_scheduled_weight_is_applied_and_logged():
     torch.testing.assert_close(
         losses['loss_kl'].double(),
         0.75 * kl(out['trans']['logits'], out['cnn']['logits']).mean())
-    assert head.log_keys() == ['loss_kl', 'kl_weight']
+    assert head.terms['kl'].log_keys() == ['loss_kl', 'kl_weight']
 
 
 def test_min_batch_names_the_term_that_needs_it():
     assert build_head().min_batch() == (2, 'cl')
-    head = build_head(
-        terms=dict(kl=dict(learner='cnn', inputs='logits', loss=KL)))
-    assert head.min_batch() == (1, None)
+    assert build_head(terms=dict(cl=None)).min_batch() == (1, None)
 
 
 def test_old_head_keys_are_upgraded():
@@ -333,7 +352,13 @@ def test_bad_terms_are_refused(term, match):
     ema = dict(momentum=0.1) if cfg.get('source') == 'ema' else None
     with pytest.raises((ValueError, TypeError), match=match):
         MODELS.build(
-            dict(type='PairLearningHead', terms=dict(kl=cfg), ema=ema))
+            dict(type='PairLearningHead', terms=dict(new=cfg), ema=ema))
+
+
+def test_changing_a_terms_inputs_kind_needs_delete():
+    # MMEngine's merge rule: a dict does not merge into a string
+    with pytest.raises(TypeError, match='_delete_=True'):
+        build_head(terms=dict(kl=dict(inputs=LAYERS)))
 
 
 def test_bad_names_and_sources_are_refused():
@@ -341,25 +366,18 @@ def test_bad_names_and_sources_are_refused():
         build_head(
             terms=dict(my_loss=dict(learner='cnn', inputs='logits', loss=KL)))
     with pytest.raises(ValueError, match='`teacher_checkpoint`'):
-        build_head(
-            terms=dict(
-                kl=dict(
-                    learner='cnn', inputs='logits', loss=KL,
-                    source='teacher')))
+        build_head(terms=dict(cl=None, kl=dict(source='teacher')))
     with pytest.raises(ValueError, match='`ema`'):
         build_head(
             terms=dict(
                 kl=dict(learner='cnn', inputs='logits', loss=KL,
                         source='ema')))
     with pytest.raises(ValueError, match='teaches the `trans` branch'):
+        # eq. 6 from a frozen transformer, the contrastive term still to it
         build_head(
-            teacher_checkpoint='x.pth',
-            terms=dict(
-                kl=dict(
-                    learner='cnn', inputs='logits', loss=KL, source='teacher'),
-                cl=dict(learner='trans', inputs='embed', loss=CL)))
+            teacher_checkpoint='x.pth', terms=dict(kl=dict(source='teacher')))
     with pytest.raises(ValueError, match='holds no term'):
-        build_head(terms=dict(kl=None))
+        build_head(terms=dict(cl=None, kl=None))
     with pytest.raises(ValueError, match='has no module'):
         build_head(
             terms=dict(

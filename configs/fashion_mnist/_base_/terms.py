@@ -1,7 +1,16 @@
-# Fragments of the PLM's table that round five's candidates combine
-# (benchmarks/README.md, "The pair that beats distillation"); each merges
-# into a child's `model.pair_head`, on top of vpl_tiny_fmnist_oneway.py's
-# terms (cl, feat, kl: the CNN teaching the transformer).
+# Fragments of the PLM's table that the candidates of benchmarks/README.md
+# combine. `kd_term` is a term; the others merge into a child's
+# `model.pair_head`, on top of vpl_tiny_fmnist_oneway.py's terms (cl, feat,
+# kl: the CNN teaching the transformer).
+
+# CNN -> transformer logit transfer, KL(p_cnn || p_trans) at T = 4 with the
+# T^2 factor (Hinton et al. 2015; Bootstrapping ViTs' logit term, Zhang et
+# al. CVPR 2022), on with the contrastive term (eq. 7's first two stages)
+kd_term = dict(
+    learner='trans',
+    inputs='logits',
+    stage='cl',
+    loss=dict(type='PairKLDivLoss', temperature=4.0, t_squared=True))
 
 # every term's target from an exponential moving average of the CNN, not the
 # live CNN: the "mean teacher" (Tarvainen & Valpola, NeurIPS 2017; PCL, Wu &
