@@ -237,7 +237,11 @@ class Runner:
 def summary(records: List[dict], suite: Suite) -> str:
     """``summary.md``: top-1 per method and split, and each claim of the
     suite as a paired difference with its 95 % t interval."""
-    lines = []
+    commits = sorted({str(r.get('commit')) for r in records})
+    lines = [
+        f'Seeds {", ".join(map(str, sorted({r["seed"] for r in records})))};'
+        f' trained on commit {", ".join(commits)}.', ''
+    ]
     by = {(r['method'], r['split'], r['seed']): r for r in records}
     methods = [
         m for m in suite.methods if any(r['method'] == m for r in records)
@@ -389,8 +393,9 @@ def main(argv=None) -> List[dict]:
                     r
                     for r in runs if bool(suite.methods[r[0]].teacher) == wave
                 ]))
-    # the whole file: this invocation's runs and any kept from before
-    records = list(known.values())
+    # the summary and the curves: every record of this invocation's seeds
+    # (runs.json keeps all)
+    records = [r for r in known.values() if r['seed'] in args.seeds]
     text = summary(records, suite)
     with open(osp.join(args.out, 'summary.md'), 'w') as f:
         f.write(text)

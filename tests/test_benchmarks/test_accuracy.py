@@ -51,7 +51,10 @@ def test_summary_by_hand():
             cnn_top1=90.,
             trans_top1=t) for s, t in ((0, 81.), (1, 86.), (2, 88.))
     ]
+    records[0]['commit'] = 'abc'
     text = accuracy.summary(records, suite)
+    # which commits the records were trained on: one run's is unknown
+    assert text.startswith('Seeds 0, 1, 2; trained on commit None, abc.')
     assert '| vpl | 0,1,2 | 90.00 ± 0.00 | 85.00 ± 3.61 | 20 |' in text
     assert '| solo_trans | 0,1,2 | — | 82.00 ± 2.00 | 10 |' in text
     # paired: +1, +2, +6 -> mean +3, the t interval of test_common's
