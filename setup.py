@@ -60,6 +60,7 @@ setup(
         'vpl-train = vpl_mm.cli:train',
         'vpl-test = vpl_mm.cli:test',
         'vpl-extract = vpl_mm.cli:extract',
+        'vpl-data = vpl_mm.cli:data',
     ]),
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt'),

@@ -1,9 +1,10 @@
 """The command-line tools, also as console scripts of an installed wheel.
 
 ``vpl-train`` / ``vpl-test`` are ``tools/train.py`` / ``tools/test.py``
-(MMPretrain's own tools with vpl_mm in place, same command line) and
-``vpl-extract`` is ``tools/extract_branch.py``, for a user who has the wheel
-and no checkout.
+(MMPretrain's own tools with vpl_mm in place, same command line),
+``vpl-extract`` is ``tools/extract_branch.py`` and ``vpl-data`` writes the
+datasets that need no download (``tools/dataset_converters/prepare_*.py``),
+for a user who has the wheel and no checkout.
 """
 import argparse
 import sys
@@ -54,3 +55,58 @@ def extract(argv=None) -> None:
     except (ExtractError, InputError) as e:
         sys.exit(f'extract_branch: error: {e}')
     print(f'wrote {cfg_path} and {ckpt_path}')
+
+
+def data(argv=None) -> None:
+    """``vpl-data digits [--out-dir data/digits] [--size 32] [--classes C
+    ...] [--per-class N]`` writes scikit-learn's real handwritten digits as
+    an ImageNet-style folder (:func:`vpl_mm.datasets.prepare_digits`);
+    ``vpl-data fashion_mnist [--src DIR] [--out data/fashion_mnist]``
+    decompresses Debian's real Fashion-MNIST for MMPretrain's
+    ``FashionMNIST`` (:func:`vpl_mm.datasets.prepare_fashion_mnist`)."""
+    from .datasets import fashion_mnist
+    from .datasets import prepare_digits, prepare_fashion_mnist
+    parser = argparse.ArgumentParser(
+        prog='vpl-data',
+        description='Write a real dataset that needs no download.')
+    sub = parser.add_subparsers(dest='dataset', required=True)
+    digits = sub.add_parser(
+        'digits',
+        help='scikit-learn\'s handwritten digits as class folders (fixed '
+        'stratified 80/20 train/val split)')
+    digits.add_argument(
+        '--out-dir', default='data/digits', help='where to write them')
+    digits.add_argument(
+        '--size', type=int, default=32, help='image side in pixels')
+    digits.add_argument(
+        '--classes',
+        type=int,
+        nargs='+',
+        help='only these digits (default: all 10)')
+    digits.add_argument(
+        '--per-class',
+        type=int,
+        help='only the first N images of each class in each split')
+    fmnist = sub.add_parser(
+        'fashion_mnist',
+        help='the official Fashion-MNIST files, checked and decompressed')
+    fmnist.add_argument(
+        '--src',
+        default=fashion_mnist.DEBIAN_DIR,
+        help='folder of the four official *-ubyte.gz files (default: the '
+        'Debian package dataset-fashion-mnist\'s)')
+    fmnist.add_argument(
+        '--out', default='data/fashion_mnist', help='where to write them')
+    args = parser.parse_args(argv)
+    try:
+        if args.dataset == 'digits':
+            counts = prepare_digits(args.out_dir, args.size, args.classes,
+                                    args.per_class)
+            print(f'digits: wrote {counts} images of {args.size}x'
+                  f'{args.size} px to {args.out_dir}')
+        else:
+            counts = prepare_fashion_mnist(args.src, args.out)
+            print(f'fashion_mnist: wrote {counts} images (28x28) to '
+                  f'{args.out}')
+    except ValueError as e:  # (DatasetFileError is one)
+        sys.exit(f'vpl-data {args.dataset}: error: {e}')
