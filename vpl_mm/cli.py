@@ -64,8 +64,7 @@ def data(argv=None) -> None:
     ``vpl-data fashion_mnist [--src DIR] [--out data/fashion_mnist]``
     decompresses Debian's real Fashion-MNIST for MMPretrain's
     ``FashionMNIST`` (:func:`vpl_mm.datasets.prepare_fashion_mnist`)."""
-    from .datasets import fashion_mnist
-    from .datasets import prepare_digits, prepare_fashion_mnist
+    from .datasets import fashion_mnist, prepare_digits, prepare_fashion_mnist
     parser = argparse.ArgumentParser(
         prog='vpl-data',
         description='Write a real dataset that needs no download.')
@@ -110,3 +109,50 @@ def data(argv=None) -> None:
                   f'{args.out}')
     except ValueError as e:  # (DatasetFileError is one)
         sys.exit(f'vpl-data {args.dataset}: error: {e}')
+
+
+def flops(argv=None) -> None:
+    """``python tools/analysis/get_flops.py CONFIG [--shape 224]``:
+    MMPretrain's ``get_flops.py`` per branch of a pair.
+
+    For a pair (:class:`TwoBranchClassifier`) the stock tool is run on each
+    branch (the stock ``ImageClassifier`` that is exported and deployed), so
+    each branch's parameters and FLOPs read as its solo config's would; then
+    a summary names the branch ``pred_branch`` deploys by default and the
+    parameters only training has (the PLM's). Any other model: the stock
+    tool as it is.
+    """
+    from mmpretrain import get_model
+
+    from .models.classifiers.two_branch_classifier import TwoBranchClassifier
+    from .models.utils.branches import BRANCHES
+    from .utils import load_mmpretrain_tool
+    tool = load_mmpretrain_tool('analysis_tools/get_flops')
+    if argv is not None:
+        sys.argv[1:] = argv
+    config = tool.parse_args().config
+    model = get_model(config)
+    if not isinstance(model, TwoBranchClassifier):
+        tool.main()
+        return
+    stock_info, results = tool.get_model_complexity_info, {}
+    for name in BRANCHES:
+        print(f'\n{"#" * 30}\nbranch {name}:', flush=True)
+        # main() builds the model and counts it: give it the branch, keep
+        # what it counted (canary: test_upstream_contract)
+        tool.get_model = lambda cfg, branch=model.branch(name): branch
+        tool.get_model_complexity_info = lambda *a, name=name, **k: \
+            results.setdefault(name, stock_info(*a, **k))
+        tool.main()
+    print(f'\n{"#" * 30}\n{type(model).__name__} {config}')
+    for name in BRANCHES:
+        deployed = ' (pred_branch: deployed by default)' \
+            if name == getattr(model, 'pred_branch', None) else ''
+        print(f'branch {name}: Params: {results[name]["params_str"]}, '
+              f'Flops: {results[name]["flops_str"]}{deployed}')
+    pair = sum(p.numel() for p in model.parameters())
+    branches = sum(
+        p.numel() for name in BRANCHES
+        for p in model.branch(name).parameters())
+    print(f'training only (the pair\'s other modules, e.g. the PLM\'s '
+          f'connectors): {pair - branches} params; the pair: {pair} params')
