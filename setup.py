@@ -65,11 +65,14 @@ setup(
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(
+        pinned=read_requirements('pinned.txt'),
         deploy=read_requirements('deploy.txt'),
         timm=read_requirements('optional.txt'),
         benchmarks=read_requirements('benchmarks.txt'),
         tensorboard=read_requirements('tensorboard.txt'),
-        tests=['pytest', 'scikit-learn'] + read_requirements('deploy.txt') +
+        docs=read_requirements('docs.txt'),
+        mim=read_requirements('mim.txt'),
+        tests=['pytest'] + read_requirements('deploy.txt') +
         read_requirements('optional.txt') +
         read_requirements('benchmarks.txt') +
         read_requirements('tensorboard.txt')),
