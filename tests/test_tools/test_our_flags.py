@@ -1,40 +1,44 @@
-"""Our flags on MMPretrain's tools: listed by -h, and --tensorboard without
-TensorBoard installed says how to get it in one line."""
-import os
-import subprocess
+"""Our flags on MMPretrain's tools: their parser takes them and -h lists
+them; --tensorboard without TensorBoard installed says how to get it."""
+import importlib.util
 import sys
 
 import pytest
-from _utils import PAIR_CONFIG, ROOT, python
+from mmengine.config import Config
 
-from vpl_mm.utils.launch import OUR_FLAGS
+from vpl_mm.utils import ConfigError
+from vpl_mm.utils.launch import (OUR_FLAGS, add_our_flags, add_tensorboard,
+                                 load_mmpretrain_tool)
 
 
-@pytest.mark.parametrize('tool', ['train', 'test'])
-def test_help_lists_every_flag_we_add(tool):
-    out = python(f'tools/{tool}.py', '-h')
-    assert '--work-dir' in out  # MMPretrain's own flags are still there
-    for flag, text in OUR_FLAGS[tool]:
+@pytest.mark.parametrize('name', ['train', 'test'])
+def test_help_lists_every_flag_we_add(name, monkeypatch, capsys):
+    tool = load_mmpretrain_tool(name)
+    add_our_flags(tool, name)
+    monkeypatch.setattr(sys, 'argv', [f'{name}.py', '-h'])
+    with pytest.raises(SystemExit) as info:
+        tool.parse_args()
+    out = capsys.readouterr().out
+    assert info.value.code == 0 and '--work-dir' in out  # the stock flags
+    for flag, text in OUR_FLAGS[name]:
         assert f'[{flag}]' in out  # in the usage line
-        assert text.split()[0] in out.split(flag, 2)[-1]  # with its help
+        assert ' '.join(text.split()[:3]) in ' '.join(out.split())
+    # and they parse
+    args = ['cfg.py'] + (['ckpt.pth'] if name == 'test' else [])
+    monkeypatch.setattr(sys, 'argv',
+                        [f'{name}.py', *args, *dict(OUR_FLAGS[name])])
+    parsed = vars(tool.parse_args())
+    assert all(parsed[flag[2:].replace('-', '_')]
+               for flag, _ in OUR_FLAGS[name])
 
 
-def test_tensorboard_missing_is_our_one_line_hint(tmp_path):
-    # TensorBoard hidden from this process only
-    code = ('import importlib.util as u; find = u.find_spec; '
-            'u.find_spec = lambda n, *a: None if n == "tensorboard" else '
-            'find(n, *a); '
-            'from vpl_mm.cli import train; train()')
-    proc = subprocess.run([
-        sys.executable, '-c', code, PAIR_CONFIG, '--tensorboard', '--work-dir',
-        str(tmp_path)
-    ],
-                          cwd=ROOT,
-                          env=dict(os.environ, PYTHONPATH=ROOT),
-                          capture_output=True,
-                          text=True)
-    assert proc.returncode == 1, proc.stderr[-2000:]
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith('train: error: --tensorboard needs TensorBoard: '
-                           'pip install "vpl_mm[tensorboard]"'), last
-    assert 'Traceback' not in proc.stderr
+def test_tensorboard_missing_is_our_hint(monkeypatch):
+    find = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, 'find_spec', lambda n, *a: None
+        if n == 'tensorboard' else find(n, *a))
+    with pytest.raises(
+            ConfigError,
+            match=r'^--tensorboard needs TensorBoard: pip install '
+            r'"vpl_mm\[tensorboard\]"'):
+        add_tensorboard(Config(dict()))
