@@ -8,15 +8,13 @@ Build (the test command does, warnings as errors)::
 """
 import os
 import os.path as osp
-import sys
 
 import yaml
 
+from vpl_mm.version import __version__  # the installed (-e) package
+
 DOCS = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(DOCS)
-sys.path.insert(0, ROOT)  # document this checkout's vpl_mm
-
-from vpl_mm.version import __version__  # noqa: E402
 
 project = 'vpl_mm'
 author = 'vpl_mm contributors'

@@ -66,8 +66,7 @@ def tool_merge_args():
         assert _signature(tool, 'merge_args') == ['cfg', 'args']
         assert 'merge_args(cfg, args)' in inspect.getsource(tool.main)
         # the parser is built from the module's argparse, in parse_args()
-        assert 'argparse.ArgumentParser(' in inspect.getsource(
-            tool.parse_args)
+        assert 'argparse.ArgumentParser(' in inspect.getsource(tool.parse_args)
         assert 'args = parse_args()' in inspect.getsource(tool.main)
 
 

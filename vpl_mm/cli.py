@@ -151,8 +151,7 @@ def flops(argv=None) -> None:
         print(f'branch {name}: Params: {results[name]["params_str"]}, '
               f'Flops: {results[name]["flops_str"]}{deployed}')
     pair = sum(p.numel() for p in model.parameters())
-    branches = sum(
-        p.numel() for name in BRANCHES
-        for p in model.branch(name).parameters())
+    branches = sum(p.numel() for name in BRANCHES
+                   for p in model.branch(name).parameters())
     print(f'training only (the pair\'s other modules, e.g. the PLM\'s '
           f'connectors): {pair - branches} params; the pair: {pair} params')

@@ -22,8 +22,8 @@ def test_flops_are_the_counter_plus_attention():
     trans.forward = trans.extract_feat
     counted = get_model_complexity_info(trans, (3, 32, 32))['flops']
     assert flops['trans']['macs'] == counted + 2 * 4 * 65**2 * 96
-    assert flops['trans']['params'] == sum(
-        p.numel() for p in model.trans.parameters())
+    assert flops['trans']['params'] == sum(p.numel()
+                                           for p in model.trans.parameters())
 
 
 def test_saved_activations_are_per_image():

@@ -17,8 +17,9 @@ def test_get_flops_per_branch_equals_the_solo_configs(tmp_path):
             osp.join(TOOLS, 'analysis_tools', 'get_flops.py'),
             osp.join(ROOT, f'configs/demo/solo_{branch}_tiny_digits.py'),
             '--shape', '32')
-        params, flops = (re.search(rf'^{key}: (\S+)$', solo, re.M).group(1)
-                         for key in ('Params', 'Flops'))
+        params, flops = (
+            re.search(rf'^{key}: (\S+)$', solo, re.M).group(1)
+            for key in ('Params', 'Flops'))
         assert re.search(
             rf'^branch {branch}: Params: {re.escape(params)}, '
             rf'Flops: {re.escape(flops)}', summary, re.M), (summary, solo)
