@@ -115,7 +115,7 @@ def parse_args(argv=None):
     return args
 
 
-class Runner:
+class SuiteRuns:
     """Trains and tests the (method, seed) runs of one suite invocation."""
 
     def __init__(self, args, suite: Suite, known: Dict[tuple, dict]):
@@ -373,7 +373,7 @@ def main(argv=None) -> List[dict]:
                 (r['method'], r['seed'], r['split']): r
                 for r in json.load(f)
             }
-    runner = Runner(args, suite, known)
+    runner = SuiteRuns(args, suite, known)
     lock, start = threading.Lock(), time.time()
 
     def run(r):

@@ -42,11 +42,7 @@ def batch():
 @pytest.fixture(scope='session')
 def digits_root(tmp_path_factory):
     """The real digits dataset, written once per test session."""
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-    try:
-        from prepare_digits import prepare_digits
-    finally:
-        sys.path.pop(0)
+    from vpl_mm.datasets import prepare_digits
     out = tmp_path_factory.mktemp('data') / 'digits'
     prepare_digits(str(out))
     return out
@@ -89,12 +85,8 @@ def trained_pair(digits_root, tmp_path_factory):
 def fashion_mnist_root(tmp_path_factory):
     """The real Fashion-MNIST, decompressed once per test session from the
     Debian package that the README's test command installs."""
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-    try:
-        from prepare_fashion_mnist import (DEBIAN_DIR, DatasetFileError,
-                                           prepare_fashion_mnist)
-    finally:
-        sys.path.pop(0)
+    from vpl_mm.datasets import DatasetFileError, prepare_fashion_mnist
+    from vpl_mm.datasets.fashion_mnist import DEBIAN_DIR
     out = tmp_path_factory.mktemp('data') / 'fashion_mnist'
     try:
         prepare_fashion_mnist(DEBIAN_DIR, str(out))

@@ -65,6 +65,18 @@ def tool_merge_args():
         tool = load_mmpretrain_tool(name)
         assert _signature(tool, 'merge_args') == ['cfg', 'args']
         assert 'merge_args(cfg, args)' in inspect.getsource(tool.main)
+        # the parser is built from the module's argparse, in parse_args()
+        assert 'argparse.ArgumentParser(' in inspect.getsource(tool.parse_args)
+        assert 'args = parse_args()' in inspect.getsource(tool.main)
+
+
+def get_flops_tool():
+    from vpl_mm.utils.launch import load_mmpretrain_tool
+    tool = load_mmpretrain_tool('analysis_tools/get_flops')
+    source = inspect.getsource(tool.main)
+    assert 'model = get_model(args.config)' in source
+    assert 'get_model_complexity_info(' in source
+    assert 'args = parse_args()' in source
 
 
 def collect_results_drops_none():
@@ -152,8 +164,10 @@ CONTRACTS = [
      'vpl_mm/models/classifiers/dml_classifier.py (refuses accumulation)'),
     (cls_head_get_loss, 'mmpretrain ClsHead._get_loss',
      'vpl_mm/models/classifiers/two_branch_classifier.py (branch_loss)'),
-    (tool_merge_args, "mmpretrain tools' merge_args(cfg, args)",
-     'vpl_mm/utils/launch.py (adapt_cfg_to_machine, --tensorboard)'),
+    (tool_merge_args, "mmpretrain tools' merge_args(cfg, args), parse_args",
+     'vpl_mm/utils/launch.py (adapt_cfg_to_machine, add_our_flags)'),
+    (get_flops_tool, "mmpretrain tools/analysis_tools/get_flops.py main",
+     'vpl_mm/cli.py (flops: the stock tool per branch)'),
     (collect_results_drops_none, 'mmengine collect_results_cpu',
      'vpl_mm/evaluation/metrics/real_accuracy.py (one result per image)'),
     (batchnorm_tracking, 'torch _BatchNorm.track_running_stats',

@@ -1,5 +1,6 @@
-"""README's recipe table (paper vs ours) states what the headline config
-really sets: every row's value is read from the built config."""
+"""The recipe table of docs/imagenet.md (paper vs ours) states what the
+headline config really sets: every row's value is read from the built
+config."""
 import ast
 import os.path as osp
 import re
@@ -12,11 +13,11 @@ HEADLINE = osp.join(ROOT, 'configs/vpl_r50_vitb_in1k.py')
 
 
 def table_rows():
-    text = open(osp.join(ROOT, 'README.md')).read()
+    text = open(osp.join(ROOT, 'docs', 'imagenet.md')).read()
     match = re.search(
         r'<!-- recipe-table:start -->\n(.*?)<!-- recipe-table:end -->', text,
         re.S)
-    assert match, 'README.md has no recipe table'
+    assert match, 'docs/imagenet.md has no recipe table'
     rows = []
     for line in match.group(1).splitlines()[2:]:  # header, rule
         cells = [c.strip() for c in line.strip().strip('|').split('|')]

@@ -50,8 +50,8 @@ model = dict(
     # 124-773x its cross-entropy's in the first steps (benchmarks/README.md,
     # "Loss-scale audit"). rho = 1 is ours too. The paper-literal PLM:
     # configs/ablations/vpl_r50-vitb_16xb100_in1k_paper-plm.py. The 2048-d
-    # CNN embedding is projected to 768-d. Paper vs ours: README, "The
-    # recipe".
+    # CNN embedding is projected to 768-d. Paper vs ours: docs/imagenet.md,
+    # "The recipe".
     pair_head=dict(
         type='PairLearningHead',
         # merged into the paper's table (PairLearningHead.PAPER_TERMS)
