@@ -1,6 +1,6 @@
 # Candidate: the gated PLM plus DeiT's hard-label distillation from the CNN:
 # the transformer's cross-entropy against the CNN's top-1, weight 1, as
-# _base_/terms.py's kd_term with another loss.
+# pair_terms.py's kd_term with another loss.
 _base_ = ['./vpl_tiny_fmnist_kd.py']
 
 model = dict(

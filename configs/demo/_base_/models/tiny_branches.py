@@ -2,6 +2,9 @@
 # on 2 CPU cores in minutes at 32x32; and the pair models made of them (VPL,
 # DML) with their optimizer, shared by the demo's and the Fashion-MNIST
 # configs (configs/fashion_mnist/_base_/models/fmnist_branches.py).
+# The PLM's terms they combine: pair_terms.py.
+_base_ = ['./pair_terms.py']
+
 # Max learning rates (AdamW), as the paper tunes one per branch.
 cnn_lr = 2.5e-3
 trans_lr = 1e-3
