@@ -136,9 +136,9 @@ def step_times(setting: str, args) -> dict:
     # the PLM alone (its EMA sources included), on the branches' outputs
     pair = models['pair'][0]
     with torch.no_grad():
-        batch = pair.data_preprocessor(data, True)
-        _, outputs = pair.pair_losses(batch['inputs'], batch['data_samples'])
-    labels = torch.cat([s.gt_label for s in batch['data_samples']])
+        fed = pair.data_preprocessor(data, True)
+        _, outputs = pair.pair_losses(fed['inputs'], fed['data_samples'])
+    labels = torch.cat([s.gt_label for s in fed['data_samples']])
     leaves = {
         name: {
             key: (None if out is None else
@@ -149,7 +149,7 @@ def step_times(setting: str, args) -> dict:
         for name in outputs
     }
     branch_inputs = {
-        name: pair.branch_inputs(name, batch['inputs'])
+        name: pair.branch_inputs(name, fed['inputs'])
         for name in outputs
     }
     branches = {name: pair.branch(name) for name in outputs}
