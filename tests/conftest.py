@@ -9,6 +9,13 @@ from tiny_models import TINY_CNN, TINY_TRANS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # one of pytest-xdist's workers (the README's test command runs one per
+    # core): one thread each, for its own tests and the runs they start, so
+    # the workers do not oversubscribe the cores
+    os.environ['OMP_NUM_THREADS'] = '1'
+    torch.set_num_threads(1)
+
 
 @pytest.fixture
 def tiny_cnn_cfg():
