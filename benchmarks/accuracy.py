@@ -40,7 +40,9 @@ from .suites import BRANCH_NAMES, SUITES, Suite
 
 
 def source_commit() -> str:
-    """The checkout's commit, ``+dirty`` if a tracked file differs from it."""
+    """The checkout's commit, ``+dirty`` if a tracked file outside
+    ``benchmarks/results`` (which the runs themselves write) differs from
+    it."""
 
     def git(*args):
         return subprocess.run(['git', *args],
@@ -49,8 +51,9 @@ def source_commit() -> str:
                               text=True)
 
     commit = git('rev-parse', 'HEAD').stdout.strip()
-    return commit + ('+dirty'
-                     if git('diff', '--quiet', 'HEAD').returncode else '')
+    changed = git('diff', '--quiet', 'HEAD', '--', '.',
+                  ':(exclude)benchmarks/results').returncode
+    return commit + ('+dirty' if changed else '')
 
 
 def parse_args(argv=None):

@@ -1,16 +1,7 @@
-# VPL on the real digits: the tiny ResNet and ViT trained as a pair with the
-# paper's multi-stage schedule x = y = 20 (eq. 7). The pair model and its
-# optimizer are the demo's (_base_/models/tiny_branches.py: cosine similarity,
-# tau = 0.2, CL weight 0.1; per-branch max LR).
-_base_ = ['./_base_/models/tiny_branches.py', './_base_/digits.py']
-
-model = _base_.vpl_model
-optim_wrapper = _base_.pair_optim_wrapper
-
-custom_hooks = [
-    dict(type='StageSwitchHook', x=20, y=20, by_epoch=True),
-    *_base_.custom_hooks
-]
-
-val_evaluator = _base_.pair_evaluator
-test_evaluator = val_evaluator
+# VPL on the real digits, the main job of README.md: the tiny ResNet and ViT
+# trained as a pair with the demo's PLM and the paper's multi-stage schedule
+# x = y = 20 (eq. 7), as vpl_tiny_digits_plm.py sets them. Fashion-MNIST's
+# shipped pair (fashion_mnist/vpl_tiny_fmnist.py) is round five's winner; on
+# the digits, whose CNNs sit at the ceiling, the demo keeps the PLM that its
+# own suite measured (benchmarks/README.md).
+_base_ = ['./vpl_tiny_digits_plm.py']
