@@ -46,8 +46,8 @@ from .common import ensure_digits, load_cfg
 
 # setting: (image size, batch size, {model: config})
 SETTINGS = {
-    'demo': (32, 64, {
-        'pair': 'configs/demo/vpl_tiny_digits.py',
+    'demo': (32, 64, {  # the demo's PLM (no layer terms: --compile works)
+        'pair': 'configs/demo/vpl_tiny_digits_plm.py',
         'cnn': 'configs/demo/solo_cnn_tiny_digits.py',
         'trans': 'configs/demo/solo_trans_tiny_digits.py',
         'dml': 'configs/demo/dml_tiny_digits.py',

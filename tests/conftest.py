@@ -16,6 +16,23 @@ if os.environ.get('PYTEST_XDIST_WORKER'):
     os.environ['OMP_NUM_THREADS'] = '1'
     torch.set_num_threads(1)
 
+# the folders of the long runs first, so that the workers (the README's test
+# command gives each a whole file: its module fixtures run once) finish
+# together instead of one waiting on the other's last long file
+LONG_FIRST = ('tests/test_tools/', 'tests/test_benchmarks/',
+              'tests/test_configs/')
+
+
+def pytest_collection_modifyitems(items):
+
+    def rank(item):
+        for i, folder in enumerate(LONG_FIRST):
+            if item.nodeid.startswith(folder):
+                return i
+        return len(LONG_FIRST)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture
 def tiny_cnn_cfg():

@@ -24,7 +24,7 @@ def section(title):
 def test_ci_runs_the_readme_test_command():
     (tests, ) = [
         line for line in README.splitlines()
-        if line.startswith('apt-get update') and 'pytest tests' in line
+        if line.startswith('apt-get update') and 'python -m pytest' in line
     ]
     ci = open(osp.join(ROOT, '.ci', 'run')).read().splitlines()
     assert tests in ci

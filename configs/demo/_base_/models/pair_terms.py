@@ -51,10 +51,11 @@ ramp_up = dict(
         kl=dict(schedule=ramp)))
 # feature guidance on all along, at weight 4 decaying linearly to 0 (mean 2,
 # vpl_tiny_fmnist_oneway's weight), as Bootstrapping ViTs decays its feature
-# term (Zhang et al., CVPR 2022: weight x (1 - epoch / E))
-feat_decay = dict(
-    terms=dict(
-        feat=dict(
-            stage=None,
-            loss=dict(loss_weight=4.0),
-            schedule=dict(type='LinearDecayWeight'))))
+# term (Zhang et al., CVPR 2022: weight x (1 - epoch / E)): the shipped
+# pairs' feature term (round five's winner), whole, and as a fragment
+feat_decay_term = dict(
+    feat_term,
+    stage=None,
+    loss=dict(type='PairFeatureLoss', loss_weight=4.0),
+    schedule=dict(type='LinearDecayWeight'))
+feat_decay = dict(terms=dict(feat=feat_decay_term))
