@@ -249,6 +249,13 @@ def shrink(cfg, digits_root, tmp_path):
     if 'cnn' in cfg.model:
         cfg.model.cnn = tiny(TINY_CNN)
         cfg.model.trans = tiny(TINY_TRANS)
+        # layer terms: the tiny ViT has 2 blocks, deeper ones map to its last
+        for term in cfg.model.get('pair_head', {}).get('terms', {}).values():
+            if term and isinstance(term.get('inputs'), dict):
+                term.inputs.trans = [
+                    'backbone.layers.' + str(min(int(name.split('.')[-1]), 1))
+                    for name in term.inputs.trans
+                ]
         teacher = teacher_branch(cfg)
         if teacher:
             path = str(tmp_path / 'teacher.pth')

@@ -65,17 +65,8 @@ def test_config_splits(fashion_mnist_root):
     assert counts.min() >= 1000, counts
 
 
-@pytest.mark.parametrize(
-    'path', CONFIGS, ids=[osp.relpath(p, FOLDER) for p in CONFIGS])
-def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
-                                                    tmp_path):
-    from mmengine.runner import Runner
-    cfg = Config.fromfile(path)
-    root = str(fashion_mnist_root)
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[name].dataset.data_root = root
-        cfg[name].dataset.indices = 4
-        cfg[name].batch_size = 4
+def with_teacher(cfg, tmp_path):
+    """A distillation config's teacher: a freshly built branch's weights."""
     teacher = teacher_branch(cfg)
     if teacher:
         ckpt = str(tmp_path / 'teacher.pth')
@@ -83,6 +74,32 @@ def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
             dict(state_dict=MODELS.build(cfg.model[teacher]).state_dict()),
             ckpt)
         cfg.model.pair_head.teacher_checkpoint = ckpt
+    return cfg
+
+
+# the Runner's whole path (hooks, dataloaders, evaluators) for one config of
+# each kind: the folder's configs share their data, schedule and evaluators
+# (_base_/fashion_mnist.py) and differ in their model
+RUNNER_CONFIGS = [
+    osp.join(FOLDER, name)
+    for name in ('vpl_tiny_fmnist.py', 'dis_tiny_fmnist.py',
+                 '../fashion_mnist_crossover/vpl_tiny_fmnist.py')
+]
+
+
+@pytest.mark.parametrize(
+    'path',
+    RUNNER_CONFIGS,
+    ids=[osp.relpath(p, FOLDER) for p in RUNNER_CONFIGS])
+def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
+                                                    tmp_path):
+    from mmengine.runner import Runner
+    cfg = with_teacher(Config.fromfile(path), tmp_path)
+    root = str(fashion_mnist_root)
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[name].dataset.data_root = root
+        cfg[name].dataset.indices = 4
+        cfg[name].batch_size = 4
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_epochs = 1
     cfg.param_scheduler = cfg.param_scheduler[:1]
@@ -96,6 +113,44 @@ def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
     assert any(k.startswith('val/') and 'accuracy/top1' in k
                for k in scalars), list(scalars)
     assert any('accuracy/top1' in k for k in metrics), metrics
+
+
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, FOLDER) for p in CONFIGS])
+def test_config_takes_a_train_and_a_val_step(path, tmp_path):
+    """Every config's model (its real branches and terms, a teacher loaded
+    where it has one) and optimizer: a train step with every PLM term on,
+    finite, then a val step."""
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+    from mmpretrain.structures import DataSample
+    cfg = with_teacher(Config.fromfile(path), tmp_path)
+    cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
+    hub = MessageHub.get_current_instance()  # the weight schedules read it
+    hub.update_info('iter', 0)
+    hub.update_info('max_iters', 10)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    if hasattr(model, 'pair_head'):
+        model.pair_head.activate(['cl', 'kl'])
+    g = torch.Generator().manual_seed(0)
+    data = dict(
+        inputs=[
+            torch.randint(0, 256, (1, 28, 28), generator=g, dtype=torch.uint8)
+            for _ in range(4)
+        ],
+        data_samples=[DataSample().set_gt_label(i) for i in range(4)])
+    model.train()
+    log = model.train_step(copy.deepcopy(data), wrapper)
+    assert log and all(
+        torch.isfinite(torch.as_tensor(v)) for v in log.values()), log
+    model.eval()
+    with torch.no_grad():
+        outputs = model.val_step(copy.deepcopy(data))
+    assert len(outputs) == 4
 
 
 ONE_WAY = sorted(glob.glob(osp.join(FOLDER, 'vpl_tiny_fmnist_oneway*.py')))

@@ -5,12 +5,15 @@ import mmpretrain
 import pytest
 from _utils import PAIR_CONFIG, ROOT, python
 
+# the demo's PLM: its one training-only module is the contrastive term's
+# affine layer
+PLM_CONFIG = osp.join(ROOT, 'configs/demo/vpl_tiny_digits_plm.py')
 TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools')
 
 
 def test_get_flops_per_branch_equals_the_solo_configs(tmp_path):
     import re
-    pair = python('tools/analysis/get_flops.py', PAIR_CONFIG, '--shape', '32')
+    pair = python('tools/analysis/get_flops.py', PLM_CONFIG, '--shape', '32')
     summary = pair[pair.rindex('PairClassifier'):]
     for branch in ('cnn', 'trans'):
         solo = python(
