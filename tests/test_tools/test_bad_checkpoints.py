@@ -1,9 +1,13 @@
 """No number from a model that is not the one asked for: tools/test.py,
 train.py (--resume, load_from) and extract_branch.py on crafted files and
-config values, each ending with a one-line error that names the problem.
+config values, each ending with a one-line error that names the problem;
+the same refusals through MMPretrain's own tools, ``mim test`` and
+``Runner.from_cfg``, which build the Runner without our tools (the checks
+come with our configs).
 
 The tools run in this process (``run_mmpretrain_tool`` with ``sys.argv``
-set, as ``tools/test.py`` does), one in a subprocess for the real stderr."""
+set, as ``tools/test.py`` does; MMPretrain's ``main()`` alike), one of each
+in a subprocess for the real stderr."""
 import copy
 import os.path as osp
 import subprocess
@@ -14,16 +18,28 @@ import torch
 from _utils import ROOT
 
 import vpl_mm  # noqa: F401
-from vpl_mm.utils import run_mmpretrain_tool
+from vpl_mm.utils import (CheckpointError, load_mmpretrain_tool,
+                          run_mmpretrain_tool)
 
 
 def run_tool(name, monkeypatch, *args):
-    """The tool's exit message (None: it finished) and its metrics file."""
+    """Our tool's exit message (None: it finished)."""
     monkeypatch.setattr(sys, 'argv', [f'{name}.py', *map(str, args)])
     try:
         run_mmpretrain_tool(name)
     except SystemExit as e:
         return str(e.code)
+    return None
+
+
+def run_stock_tool(name, monkeypatch, *args):
+    """MMPretrain's own tool, in this process: the error it stops with
+    (None: it finished)."""
+    monkeypatch.setattr(sys, 'argv', [f'{name}.py', *map(str, args)])
+    try:
+        load_mmpretrain_tool(name).main()
+    except CheckpointError as e:
+        return str(e)
     return None
 
 
@@ -97,6 +113,52 @@ def test_test_tool_refuses(case, files, trained_pair, tmp_path, monkeypatch):
         'the model'
     assert message.startswith('test: error: checkpoint ' + path), message
     assert phrase in message and '\n' not in message, message
+    # MMPretrain's own test.py: the same refusal, word for word
+    stock = run_stock_tool('test', monkeypatch, trained_pair[0], path,
+                           '--work-dir', tmp_path)
+    assert stock == message[len('test: error: '):]
+
+
+def test_mim_test_refuses(files, trained_pair, tmp_path):
+    # `mim test` runs MMPretrain's tools/test.py in a new process
+    path, phrase = files['all_nan']
+    proc = subprocess.run([
+        'mim', 'test', 'mmpretrain', trained_pair[0], '--checkpoint', path,
+        '--work-dir',
+        str(tmp_path)
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env=dict(__import__('os').environ, PYTHONPATH=ROOT))
+    assert proc.returncode != 0
+    assert f'CheckpointError: checkpoint {path}: {phrase}' in proc.stderr
+    assert 'accuracy/top1' not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize('case', ['solo_cnn', 'all_nan'])
+def test_runner_from_cfg_refuses(case, files, trained_pair, tmp_path):
+    # a user's script: no tool of ours, no tool of MMPretrain's
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    path, phrase = files[case]
+    cfg = Config.fromfile(trained_pair[0])
+    cfg.work_dir, cfg.load_from = str(tmp_path), path
+    with pytest.raises(CheckpointError, match=phrase.replace('[', r'\[')):
+        Runner.from_cfg(cfg).test()
+
+
+@pytest.mark.parametrize('case', ['solo_cnn', 'all_nan'])
+def test_stock_train_load_from_refuses(case, files, trained_pair, tmp_path,
+                                       monkeypatch):
+    path, _ = files[case]
+    phrase = ('does not fit PairClassifier: none of its'
+              if case == 'solo_cnn' else 'non-finite weights')
+    message = run_stock_tool('train', monkeypatch, trained_pair[0],
+                             '--work-dir', tmp_path, '--cfg-options',
+                             f'load_from={path}')
+    assert message.startswith(f'checkpoint {path}') and phrase in message
+    assert not list(tmp_path.glob('*.pth'))  # not one iteration ran
 
 
 def test_test_tool_partial_load_on_request(files, trained_pair, tmp_path,
@@ -257,9 +319,8 @@ def test_bad_loss_options_fail_at_build(option, error, match, trained_pair,
 
 def test_rerun_without_resume_warns(trained_pair, tmp_path, monkeypatch):
     # a work dir of a previous run: one line says how to continue it
-    import vpl_mm.utils.launch as tools
     logged = []
-    monkeypatch.setattr(tools, 'print_log',
+    monkeypatch.setattr('vpl_mm.engine.hooks.checkpoint_fit_hook.print_log',
                         lambda msg, **kwargs: logged.append(msg))
     (tmp_path / 'last_checkpoint').write_text(trained_pair[1])
     args = ('--work-dir', tmp_path, '--cfg-options',
@@ -272,3 +333,10 @@ def test_rerun_without_resume_warns(trained_pair, tmp_path, monkeypatch):
     logged.clear()
     run_tool('train', monkeypatch, trained_pair[0], '--resume', *args)
     assert logged == []
+    # --resume with nothing to resume: said, and it starts afresh
+    (tmp_path / 'last_checkpoint').unlink()
+    run_tool('train', monkeypatch, trained_pair[0], '--resume', *args)
+    assert logged == [
+        f'--resume: {tmp_path} holds no checkpoint to resume (no '
+        'last_checkpoint): this run starts afresh'
+    ]
