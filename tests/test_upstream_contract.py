@@ -64,7 +64,10 @@ def tool_merge_args():
     for name in ('train', 'test'):
         tool = load_mmpretrain_tool(name)
         assert _signature(tool, 'merge_args') == ['cfg', 'args']
-        assert 'merge_args(cfg, args)' in inspect.getsource(tool.main)
+        assert _signature(tool, 'parse_args') == []
+        source = inspect.getsource(tool.main)
+        assert 'merge_args(cfg, args)' in source
+        assert source.index('parse_args()') < source.index('Config.fromfile')
 
 
 def collect_results_drops_none():
@@ -152,8 +155,9 @@ CONTRACTS = [
      'vpl_mm/models/classifiers/dml_classifier.py (refuses accumulation)'),
     (cls_head_get_loss, 'mmpretrain ClsHead._get_loss',
      'vpl_mm/models/classifiers/two_branch_classifier.py (branch_loss)'),
-    (tool_merge_args, "mmpretrain tools' merge_args(cfg, args)",
-     'vpl_mm/utils/launch.py (adapt_cfg_to_machine, --tensorboard)'),
+    (tool_merge_args, "mmpretrain tools' parse_args(), merge_args(cfg, "
+     "args)", 'vpl_mm/utils/launch.py (adapt_cfg_to_machine, '
+     '--tensorboard, the config checks)'),
     (collect_results_drops_none, 'mmengine collect_results_cpu',
      'vpl_mm/evaluation/metrics/real_accuracy.py (one result per image)'),
     (batchnorm_tracking, 'torch _BatchNorm.track_running_stats',

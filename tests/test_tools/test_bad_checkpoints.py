@@ -302,11 +302,11 @@ def test_data_that_cannot_work_is_refused_before_iteration_1(
 
 
 @pytest.mark.parametrize('option,error,match', [
-    ('model.pair_head.cl_loss.temperature=abc', TypeError,
+    ('model.pair_head.terms.cl.loss.temperature=abc', TypeError,
      'PairContrastiveLoss: `temperature` must be a number'),
-    ('model.pair_head.cl_loss.loss_weight=-0.1', ValueError,
+    ('model.pair_head.terms.cl.loss.loss_weight=-0.1', ValueError,
      'PairContrastiveLoss: `loss_weight` must be finite and >= 0'),
-    ('model.pair_head.kl_loss.loss_weight=-1', ValueError,
+    ('model.pair_head.terms.kl.loss.loss_weight=-1', ValueError,
      'PairKLDivLoss: `loss_weight` must be finite and >= 0'),
 ])
 def test_bad_loss_options_fail_at_build(option, error, match, trained_pair,
@@ -315,6 +315,43 @@ def test_bad_loss_options_fail_at_build(option, error, match, trained_pair,
         run_tool('train', monkeypatch, trained_pair[0], '--work-dir', tmp_path,
                  '--cfg-options', option)
     assert not list(tmp_path.glob('*.pth'))
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_missing_config_is_named(tool, tmp_path, monkeypatch):
+    missing = tmp_path / 'nope.py'
+    args = [missing] + (['ckpt.pth'] if tool == 'test' else [])
+    assert run_tool(tool, monkeypatch, *args) == \
+        f'{tool}: error: config {missing}: no such file'
+
+
+@pytest.mark.parametrize('option,message', [
+    ('model.pair_head.terms.cl.loss.temprature=0.1',
+     'model.pair_head.terms.cl.loss.temprature: PairContrastiveLoss takes '
+     'no `temprature` (did you mean `temperature`?); it takes '),
+    ('custom_hooks.0.xx=3', 'custom_hooks.0.xx: StageSwitchHook takes no '
+     '`xx` (did you mean `x`?); it takes by_epoch, x, y'),
+])
+def test_unknown_key_of_our_component_is_named(option, message, trained_pair,
+                                               tmp_path, monkeypatch):
+    got = run_tool('train', monkeypatch, trained_pair[0], '--work-dir',
+                   tmp_path, '--cfg-options', option)
+    assert got.startswith(f'train: error: {message}') and '\n' not in got
+
+
+def test_a_top_level_key_the_runner_ignores_is_named(trained_pair, tmp_path,
+                                                     monkeypatch):
+    logged = []
+    monkeypatch.setattr('vpl_mm.utils.launch.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    run_tool('train', monkeypatch, trained_pair[0], '--work-dir', tmp_path,
+             '--cfg-options', 'max_epochs=1', 'train_cfg.max_epochs=1',
+             'train_dataloader.batch_size=1')  # stops before iteration 1
+    assert logged == [
+        '--cfg-options max_epochs=... changes nothing: the Runner does not '
+        'read a top-level `max_epochs` (a config variable is used only '
+        'while the config is loaded): set train_cfg.max_epochs'
+    ]
 
 
 def test_rerun_without_resume_warns(trained_pair, tmp_path, monkeypatch):

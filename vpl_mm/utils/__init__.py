@@ -7,6 +7,8 @@ built from is in :mod:`vpl_mm.models.utils`):
 - ``atomic.py``: writing files atomically (checkpoints, exports);
 - ``config_lookup.py``: configs inheriting ours (``vpl_mm::``), the
   ``vpl_mm`` scope's ``register_all_modules``;
+- ``config_check.py``: config keys and values that cannot work, named
+  before anything is built;
 - ``launch.py``: our tools' start-up around MMPretrain's own tools;
 - ``errors.py``: the errors of bad input, reported in one line;
 - ``messages.py``, ``model.py``: the wording shared by messages

@@ -12,6 +12,7 @@ import ctypes.util
 import datetime
 import gc
 import importlib.util
+import logging
 import os
 import os.path as osp
 import subprocess
@@ -22,6 +23,7 @@ import mmpretrain
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 # mallopt parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
@@ -252,35 +254,49 @@ def run_mmpretrain_tool(name: str) -> None:
     :class:`DataFitHook`) are added to a config that does not inherit
     ours (:func:`add_fit_checks`); ``test`` refuses a checkpoint that does
     not fit the model unless ``--partial-load`` (ours, taken off the
-    command line) asks to load what fits. A bad file or config value ends
-    the run with one line (:func:`exit_on_input_error`).
+    command line) asks to load what fits. Before anything is built, a
+    missing config file, a key that a vpl_mm component does not take
+    (:func:`check_component_args`) and a ``--cfg-options`` key that changes
+    nothing (:func:`ignored_options`, a warning) are named. A bad file or
+    config value ends the run with one line (:func:`exit_on_input_error`).
 
     Args:
         name (str): Tool name, ``'train'`` or ``'test'``.
     """
+    from .config_check import check_component_args, ignored_options
+    from .errors import ConfigError
     if not torch.cuda.is_available():
         keep_freed_memory()
     tensorboard = _take_flag('--tensorboard')
     partial_load = _take_flag('--partial-load')
     tool = load_mmpretrain_tool(name)
-    stock_merge_args = tool.merge_args
+    stock_parse_args, stock_merge_args = tool.parse_args, tool.merge_args
+
+    def parse_args():
+        args = stock_parse_args()
+        if not osp.isfile(args.config):
+            raise ConfigError(f'config {args.config}: no such file')
+        return args
 
     def merge_args(cfg, args):
         cfg = adapt_cfg_to_machine(stock_merge_args(cfg, args))
         if tensorboard:
             add_tensorboard(cfg)
         add_fit_checks(cfg, partial_load=partial_load)
+        check_component_args(cfg)
+        for warning in ignored_options(cfg, args.cfg_options):
+            print_log(warning, logger='current', level=logging.WARNING)
         start_cpu_process_group(cfg)
         return cfg
 
-    # Replaces the attribute that MMPretrain's tools/{train,test}.py main()
-    # calls between parsing and building the Runner: the one point where the
-    # config is final and nothing is built yet. The least bad choice: a
-    # launcher that called main() could not reach the merged config (the
-    # tool parses sys.argv and builds the Runner in one function), and a
-    # config pre-processing step would miss the command-line options
-    # (canary: test_upstream_contract).
-    tool.merge_args = merge_args
+    # Replace the attributes that MMPretrain's tools/{train,test}.py main()
+    # calls: parse_args, and merge_args, between parsing and building the
+    # Runner: the one point where the config is final and nothing is built
+    # yet. The least bad choice: a launcher that called main() could not
+    # reach the merged config (the tool parses sys.argv and builds the
+    # Runner in one function), and a config pre-processing step would miss
+    # the command-line options (canary: test_upstream_contract).
+    tool.parse_args, tool.merge_args = parse_args, merge_args
     exit_on_input_error(name, tool.main)
     # Tear the process group down, all ranks together, before the
     # interpreter exits: a gloo group left to die with the process can abort
