@@ -60,15 +60,19 @@ setup(
         'vpl-train = vpl_mm.cli:train',
         'vpl-test = vpl_mm.cli:test',
         'vpl-extract = vpl_mm.cli:extract',
+        'vpl-data = vpl_mm.cli:data',
     ]),
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(
+        pinned=read_requirements('pinned.txt'),
         deploy=read_requirements('deploy.txt'),
         timm=read_requirements('optional.txt'),
         benchmarks=read_requirements('benchmarks.txt'),
         tensorboard=read_requirements('tensorboard.txt'),
-        tests=['pytest', 'scikit-learn'] + read_requirements('deploy.txt') +
+        docs=read_requirements('docs.txt'),
+        mim=read_requirements('mim.txt'),
+        tests=['pytest'] + read_requirements('deploy.txt') +
         read_requirements('optional.txt') +
         read_requirements('benchmarks.txt') +
         read_requirements('tensorboard.txt')),

@@ -9,7 +9,9 @@ split; with ``test`` among ``--splits`` its final weights are tested once on
 the suite's test split.
 
 The suite's ``runs.json`` under ``--out`` holds one record per (method,
-seed, split); records there are reused without training, a run whose work
+seed, split), with the commit of the checkout that trained it (``+dirty``
+when tracked files differed from it); records there are reused without
+training, a run whose work
 dir is gone is retrained (deterministically) only if a split it lacks needs
 its weights, and an interrupted run resumes from its last checkpoint.
 Writes ``runs.json``, ``summary.md`` (top-1 per method, each claim as a
@@ -25,6 +27,7 @@ import json
 import os
 import os.path as osp
 import statistics
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +37,23 @@ from vpl_mm.utils import atomic_write
 from .common import (ROOT, evaluate, last_checkpoint, mean_std, plot,
                      read_curves, t_interval, train, win_counts)
 from .suites import BRANCH_NAMES, SUITES, Suite
+
+
+def source_commit() -> str:
+    """The checkout's commit, ``+dirty`` if a tracked file outside
+    ``benchmarks/results`` (which the runs themselves write) differs from
+    it."""
+
+    def git(*args):
+        return subprocess.run(['git', *args],
+                              cwd=ROOT,
+                              capture_output=True,
+                              text=True)
+
+    commit = git('rev-parse', 'HEAD').stdout.strip()
+    changed = git('diff', '--quiet', 'HEAD', '--', '.',
+                  ':(exclude)benchmarks/results').returncode
+    return commit + ('+dirty' if changed else '')
 
 
 def parse_args(argv=None):
@@ -98,7 +118,7 @@ def parse_args(argv=None):
     return args
 
 
-class Runner:
+class SuiteRuns:
     """Trains and tests the (method, seed) runs of one suite invocation."""
 
     def __init__(self, args, suite: Suite, known: Dict[tuple, dict]):
@@ -141,9 +161,10 @@ class Runner:
             ]
         return options
 
-    def trained(self, method: str, seed: int) -> float:
+    def trained(self, method: str, seed: int) -> dict:
         """Train the run unless its work dir says it is done (its teacher
-        first); its training wall time."""
+        first); its training wall time (``wall_s``) and the commit it was
+        trained on (``commit``)."""
         work_dir = self.work_dir(method, seed)
         with self.guard:
             lock = self.locks.setdefault(work_dir, threading.Lock())
@@ -164,9 +185,12 @@ class Runner:
                     self.threads,
                     resume=osp.isfile(osp.join(work_dir, 'last_checkpoint')))
                 with open(done, 'w') as f:
-                    json.dump(dict(wall_s=time.time() - start), f)
+                    json.dump(
+                        dict(
+                            wall_s=time.time() - start,
+                            commit=source_commit()), f)
             with open(done) as f:
-                return json.load(f)['wall_s']
+                return json.load(f)
 
     def run(self, method: str, seed: int) -> List[dict]:
         """The run's records, one per split asked for."""
@@ -174,9 +198,14 @@ class Runner:
         if all((method, seed, split) in self.known for split in splits):
             return [self.known[method, seed, split] for split in splits]
         config, branches = self.suite.methods[method][:2]
-        wall = self.trained(method, seed)
+        done = self.trained(method, seed)
         work_dir = self.work_dir(method, seed)
-        base = dict(method=method, seed=seed, config=config, wall_s=wall)
+        base = dict(
+            method=method,
+            seed=seed,
+            config=config,
+            wall_s=done['wall_s'],
+            commit=done.get('commit'))
         records = []
         if 'val' in splits:
             curves = read_curves(work_dir)
@@ -211,7 +240,11 @@ class Runner:
 def summary(records: List[dict], suite: Suite) -> str:
     """``summary.md``: top-1 per method and split, and each claim of the
     suite as a paired difference with its 95 % t interval."""
-    lines = []
+    commits = sorted({str(r.get('commit')) for r in records})
+    lines = [
+        f'Seeds {", ".join(map(str, sorted({r["seed"] for r in records})))};'
+        f' trained on commit {", ".join(commits)}.', ''
+    ]
     by = {(r['method'], r['split'], r['seed']): r for r in records}
     methods = [
         m for m in suite.methods if any(r['method'] == m for r in records)
@@ -343,7 +376,7 @@ def main(argv=None) -> List[dict]:
                 (r['method'], r['seed'], r['split']): r
                 for r in json.load(f)
             }
-    runner = Runner(args, suite, known)
+    runner = SuiteRuns(args, suite, known)
     lock, start = threading.Lock(), time.time()
 
     def run(r):
@@ -363,8 +396,9 @@ def main(argv=None) -> List[dict]:
                     r
                     for r in runs if bool(suite.methods[r[0]].teacher) == wave
                 ]))
-    # the whole file: this invocation's runs and any kept from before
-    records = list(known.values())
+    # the summary and the curves: every record of this invocation's seeds
+    # (runs.json keeps all)
+    records = [r for r in known.values() if r['seed'] in args.seeds]
     text = summary(records, suite)
     with open(osp.join(args.out, 'summary.md'), 'w') as f:
         f.write(text)

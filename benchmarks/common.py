@@ -1,11 +1,11 @@
 """What the benchmarks share: run a config, read its curves, find its last
 checkpoint, real photos, the datasets, and the statistics of paired runs.
 
-The user-facing tools own training in a subprocess (``tools/run_demo.py``),
-reading MMEngine's scalars (``tools/analysis/plot_curves.py``) and writing
-Fashion-MNIST (``tools/dataset_converters/prepare_fashion_mnist.py``); this
-module is the one place the benchmarks reach them.
+Training in a subprocess, reading MMEngine's scalars and writing the datasets
+are the package's (:mod:`vpl_mm.apis`, :mod:`vpl_mm.visualization`,
+:mod:`vpl_mm.datasets`), as the user-facing tools use them.
 """
+import functools
 import json
 import os.path as osp
 import statistics
@@ -15,16 +15,14 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from vpl_mm.apis import tool_env, train_in_subprocess
+from vpl_mm.datasets import ensure_digits, ensure_fashion_mnist
+from vpl_mm.visualization import plot, read_curves
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path[:0] = [
-    osp.join(ROOT, 'tools'),
-    osp.join(ROOT, 'tools/analysis'),
-    osp.join(ROOT, 'tools/dataset_converters')
-]
-from plot_curves import plot, read_curves  # noqa: E402
-from prepare_fashion_mnist import prepare_fashion_mnist  # noqa: E402
-from run_demo import ensure_data as ensure_digits  # noqa: E402
-from run_demo import tool_env, train  # noqa: E402
+# a config of this checkout (path relative to the root) with its
+# tools/train.py
+train = functools.partial(train_in_subprocess, cwd=ROOT)
 
 __all__ = [
     'ROOT', 'plot', 'read_curves', 'train', 'tool_env', 'ensure_digits',
@@ -35,13 +33,6 @@ __all__ = [
 # scikit-image's bundled real photos (offline)
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
           'immunohistochemistry', 'retina', 'camera')
-
-
-def ensure_fashion_mnist(root: str) -> None:
-    """Write Fashion-MNIST to ``root`` (from the Debian package) unless it
-    is there."""
-    if not osp.isfile(osp.join(root, 't10k-labels-idx1-ubyte')):
-        prepare_fashion_mnist(out=root)
 
 
 def last_checkpoint(work_dir: str) -> str:

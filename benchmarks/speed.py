@@ -46,8 +46,8 @@ from .common import ensure_digits, load_cfg
 
 # setting: (image size, batch size, {model: config})
 SETTINGS = {
-    'demo': (32, 64, {
-        'pair': 'configs/demo/vpl_tiny_digits.py',
+    'demo': (32, 64, {  # the demo's PLM (no layer terms: --compile works)
+        'pair': 'configs/demo/vpl_tiny_digits_plm.py',
         'cnn': 'configs/demo/solo_cnn_tiny_digits.py',
         'trans': 'configs/demo/solo_trans_tiny_digits.py',
         'dml': 'configs/demo/dml_tiny_digits.py',
@@ -133,15 +133,29 @@ def step_times(setting: str, args) -> dict:
         first['pair_compiled'] = timed(fns['pair_compiled'], args.device)
     steps = alternate(fns, args.rounds, args.warmup, args.device)
 
-    # the PLM alone, on embeddings and logits of the real sizes
+    # the PLM alone (its EMA sources included), on the branches' outputs
     pair = models['pair'][0]
     with torch.no_grad():
-        inputs = pair.data_preprocessor(data, True)['inputs']
-        h, z = zip(*(pair.embed(name, inputs) for name in ('cnn', 'trans')))
-    leaves = [t.detach().requires_grad_() for t in (*h, *z)]
+        fed = pair.data_preprocessor(data, True)
+        _, outputs = pair.pair_losses(fed['inputs'], fed['data_samples'])
+    labels = torch.cat([s.gt_label for s in fed['data_samples']])
+    leaves = {
+        name: {
+            key: (None if out is None else
+                  [t.detach().requires_grad_() for t in out] if isinstance(
+                      out, list) else out.detach().requires_grad_())
+            for key, out in outputs[name].items()
+        }
+        for name in outputs
+    }
+    branch_inputs = {
+        name: pair.branch_inputs(name, fed['inputs'])
+        for name in outputs
+    }
+    branches = {name: pair.branch(name) for name in outputs}
 
     def plm():
-        losses = pair.pair_head.loss(*leaves)
+        losses = pair.pair_head.loss(leaves, labels, branch_inputs, branches)
         sum(losses.values()).backward()
 
     plm_time = alternate({'plm': plm}, args.rounds, args.warmup,

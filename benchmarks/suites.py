@@ -73,15 +73,20 @@ DIGITS = Suite(
         solo_cnn=Method(DEMO + 'solo_cnn_tiny_digits.py', CNN),
         solo_trans=Method(DEMO + 'solo_trans_tiny_digits.py', TRANS),
         vpl=Method(DEMO + 'vpl_tiny_digits.py', PAIR),
+        vpl_plm=Method(DEMO + 'vpl_tiny_digits_plm.py', PAIR),
         dml=Method(DEMO + 'dml_tiny_digits.py', PAIR),
         dis=Method(DEMO + 'dis_tiny_digits.py', STUDENT, teacher='solo_cnn'),
         vpl_x0y0=Method(DEMO + 'vpl_tiny_digits_x0y0.py', PAIR),
         vpl_bi=Method(DEMO + 'vpl_tiny_digits_bi.py', PAIR),
         vpl_paper=Method(DEMO + 'vpl_tiny_digits_paper.py', PAIR),
     ),
-    claims=claims(*vs_solo('vpl', 'dml'), ('vpl', 'dml', 'both'),
-                  ('vpl', 'dis', 'trans'), ('vpl', 'vpl_x0y0', 'both'),
-                  ('vpl', 'vpl_bi', 'both'), ('vpl', 'vpl_paper', 'both')))
+    # vpl: the shipped form (round five's winner); vpl_plm: the demo's PLM,
+    # which the records before round five call vpl, and its ablations
+    claims=claims(*vs_solo('vpl', 'vpl_plm', 'dml'),
+                  ('vpl', 'vpl_plm', 'both'), ('vpl_plm', 'dml', 'both'),
+                  ('vpl_plm', 'dis', 'trans'), ('vpl_plm', 'vpl_x0y0', 'both'),
+                  ('vpl_plm', 'vpl_bi', 'both'),
+                  ('vpl_plm', 'vpl_paper', 'both')))
 
 
 def fashion_mnist_methods(root: str, **extra: Method) -> Dict[str, Method]:
@@ -92,6 +97,7 @@ def fashion_mnist_methods(root: str, **extra: Method) -> Dict[str, Method]:
         solo_cnn=Method(root + 'solo_cnn_tiny_fmnist.py', CNN),
         solo_trans=Method(FMNIST + 'solo_trans_tiny_fmnist.py', TRANS),
         vpl=Method(root + 'vpl_tiny_fmnist.py', PAIR),
+        vpl_gate=Method(root + 'vpl_tiny_fmnist_gate.py', PAIR),
         vpl_tau1=Method(root + 'vpl_tiny_fmnist_tau1.py', PAIR),
         vpl_feat2=Method(root + 'vpl_tiny_fmnist_feat2.py', PAIR),
         **extra)
@@ -101,12 +107,17 @@ FMNIST_SPLITS = dict(
     val='val split (the last 5,000 training images)',
     test='official test split (10,000 images)')
 # candidates of "the pair that pays" (benchmarks/README.md), each against
-# the solo branches and against vpl
+# the solo branches and against vpl_gate (the shipped pair until round five)
 CANDIDATES = ('vpl_kd', 'vpl_kdgate', 'vpl_hard', 'vpl_feat', 'vpl_featkd',
               'vpl_mlp', 'vpl_feat2')
 # rounds three and four: dis_feat2's terms in the pair (the CNN learns from
 # its labels only)
 ONE_WAY = ('vpl_oneway', 'vpl_oneway4', 'vpl_oneway_x0y0')
+# round five ("the pair that beats distillation"): vpl_oneway with mechanisms
+# of online distillation, each against vpl_oneway and the two-run route
+ROUND5 = ('vpl_oneway_ema', 'vpl_oneway_ema_slow', 'vpl_oneway_ramp',
+          'vpl_oneway_ema_ramp', 'vpl_oneway_featdecay', 'vpl_oneway_dist',
+          'vpl_oneway_ema_all')
 FASHION_MNIST = Suite(
     data_root='data/fashion_mnist',
     prepare=ensure_fashion_mnist,
@@ -119,33 +130,65 @@ FASHION_MNIST = Suite(
         vpl_bi=Method(FMNIST + 'vpl_tiny_fmnist_bi.py', PAIR),
         dml=Method(FMNIST + 'dml_tiny_fmnist.py', PAIR),
         dis=Method(FMNIST + 'dis_tiny_fmnist.py', STUDENT, teacher='solo_cnn'),
+        dis_gate=Method(
+            FMNIST + 'dis_tiny_fmnist_gate.py', STUDENT, teacher='solo_cnn'),
         dis_feat2=Method(
             FMNIST + 'dis_tiny_fmnist_feat2.py', STUDENT, teacher='solo_cnn'),
         dis_feat2_gate=Method(
             FMNIST + 'dis_tiny_fmnist_feat2_gate.py',
             STUDENT,
             teacher='solo_cnn'),
+        dis_feat2_bntrain=Method(
+            FMNIST + 'dis_tiny_fmnist_feat2_bntrain.py',
+            STUDENT,
+            teacher='solo_cnn'),
         **{
             name: Method(FMNIST + f'vpl_tiny_fmnist_{name[4:]}.py', PAIR)
-            for name in CANDIDATES + ONE_WAY if name != 'vpl_feat2'
+            for name in CANDIDATES + ONE_WAY + ROUND5 if name != 'vpl_feat2'
         }),
     claims=claims(
-        *vs_solo('vpl'), ('vpl', 'dml', 'both'), ('vpl', 'dis', 'trans'),
-        ('vpl', 'vpl_x0y0', 'both'), ('vpl', 'vpl_bi', 'both'),
-        ('vpl', 'vpl_tau1', 'both'), ('vpl', 'vpl_nogate', 'both'),
-        *vs_solo('vpl_nogate'), ('vpl_excl', 'vpl_nogate', 'both'), *[
+        # round five's final set: the shipped pair (its winner) against
+        # the solo runs, the two-run routes and the pairs before it
+        *vs_solo('vpl'),
+        ('vpl', 'dis', 'trans'),
+        ('vpl', 'dis_feat2', 'trans'),
+        ('vpl', 'vpl_oneway', 'trans'),
+        ('vpl', 'vpl_gate', 'both'),
+        ('vpl', 'vpl_tau1', 'both'),
+        ('vpl', 'dml', 'both'),
+        ('dis', 'dis_feat2', 'trans'),
+        # rounds one to four: the gated PLM (vpl_gate) and its candidates
+        *vs_solo('vpl_gate'),
+        ('vpl_gate', 'dml', 'both'),
+        ('vpl_gate', 'dis_gate', 'trans'),
+        ('vpl_gate', 'vpl_x0y0', 'both'),
+        ('vpl_gate', 'vpl_bi', 'both'),
+        ('vpl_gate', 'vpl_tau1', 'both'),
+        ('vpl_gate', 'vpl_nogate', 'both'),
+        *vs_solo('vpl_nogate'),
+        ('vpl_excl', 'vpl_nogate', 'both'),
+        *[
             row for name in CANDIDATES
-            for row in vs_solo(name) + [(name, 'vpl', 'trans')]
-        ], *vs_solo('vpl_tau1', 'dml'), ('vpl_feat2', 'dml', 'both'),
+            for row in vs_solo(name) + [(name, 'vpl_gate', 'trans')]
+        ],
+        *vs_solo('vpl_tau1', 'dml'),
+        ('vpl_feat2', 'dml', 'both'),
         ('dis_feat2', 'solo_trans', 'trans'),
         ('dis_feat2_gate', 'dis_feat2', 'trans'),
         ('vpl_feat2', 'dis_feat2', 'trans'),
-        ('vpl_feat2', 'dis_feat2_gate', 'trans'), *[
+        ('vpl_feat2', 'dis_feat2_gate', 'trans'),
+        *[
             row for name in ONE_WAY for row in vs_solo(name) +
-            [(name, 'vpl', 'trans'), (name, 'vpl_feat2',
-                                      'both'), (name, 'dis_feat2', 'trans')]
-        ], ('vpl_oneway4', 'vpl_oneway', 'trans'),
-        ('vpl_oneway_x0y0', 'vpl_oneway', 'trans')))
+            [(name, 'vpl_gate', 'trans'), (name, 'vpl_feat2', 'both'),
+             (name, 'dis_feat2', 'trans')]
+        ],
+        ('vpl_oneway4', 'vpl_oneway', 'trans'),
+        ('vpl_oneway_x0y0', 'vpl_oneway', 'trans'),
+        *[
+            row for name in ROUND5 for row in vs_solo(name) +
+            [(name, 'vpl_oneway', 'trans'), (name, 'dis_feat2', 'trans')]
+        ],
+        ('dis_feat2_bntrain', 'dis_feat2', 'trans')))
 
 # R2: a thinner CNN, so that the transformer ends stronger (README.md here)
 FASHION_MNIST_CROSSOVER = Suite(
@@ -153,8 +196,10 @@ FASHION_MNIST_CROSSOVER = Suite(
     prepare=ensure_fashion_mnist,
     splits=FMNIST_SPLITS,
     methods=fashion_mnist_methods(CROSSOVER),
-    claims=claims(*vs_solo('vpl', 'vpl_tau1', 'vpl_feat2'),
-                  ('vpl', 'vpl_tau1', 'both'), ('vpl_feat2', 'vpl', 'both')))
+    claims=claims(*vs_solo('vpl', 'vpl_gate', 'vpl_tau1',
+                           'vpl_feat2'), ('vpl', 'vpl_gate', 'both'),
+                  ('vpl_gate', 'vpl_tau1', 'both'),
+                  ('vpl_feat2', 'vpl_gate', 'both')))
 
 SUITES = dict(
     digits=DIGITS,

@@ -9,6 +9,30 @@ from tiny_models import TINY_CNN, TINY_TRANS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # one of pytest-xdist's workers (the README's test command runs one per
+    # core): one thread each, for its own tests and the runs they start, so
+    # the workers do not oversubscribe the cores
+    os.environ['OMP_NUM_THREADS'] = '1'
+    torch.set_num_threads(1)
+
+# the folders of the long runs first, so that the workers (the README's test
+# command gives each a whole file: its module fixtures run once) finish
+# together instead of one waiting on the other's last long file
+LONG_FIRST = ('tests/test_tools/', 'tests/test_benchmarks/',
+              'tests/test_configs/')
+
+
+def pytest_collection_modifyitems(items):
+
+    def rank(item):
+        for i, folder in enumerate(LONG_FIRST):
+            if item.nodeid.startswith(folder):
+                return i
+        return len(LONG_FIRST)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture
 def tiny_cnn_cfg():
@@ -42,11 +66,7 @@ def batch():
 @pytest.fixture(scope='session')
 def digits_root(tmp_path_factory):
     """The real digits dataset, written once per test session."""
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-    try:
-        from prepare_digits import prepare_digits
-    finally:
-        sys.path.pop(0)
+    from vpl_mm.datasets import prepare_digits
     out = tmp_path_factory.mktemp('data') / 'digits'
     prepare_digits(str(out))
     return out
@@ -89,12 +109,8 @@ def trained_pair(digits_root, tmp_path_factory):
 def fashion_mnist_root(tmp_path_factory):
     """The real Fashion-MNIST, decompressed once per test session from the
     Debian package that the README's test command installs."""
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-    try:
-        from prepare_fashion_mnist import (DEBIAN_DIR, DatasetFileError,
-                                           prepare_fashion_mnist)
-    finally:
-        sys.path.pop(0)
+    from vpl_mm.datasets import DatasetFileError, prepare_fashion_mnist
+    from vpl_mm.datasets.fashion_mnist import DEBIAN_DIR
     out = tmp_path_factory.mktemp('data') / 'fashion_mnist'
     try:
         prepare_fashion_mnist(DEBIAN_DIR, str(out))

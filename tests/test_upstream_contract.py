@@ -67,7 +67,19 @@ def tool_merge_args():
         assert _signature(tool, 'parse_args') == []
         source = inspect.getsource(tool.main)
         assert 'merge_args(cfg, args)' in source
+        assert 'args = parse_args()' in source
         assert source.index('parse_args()') < source.index('Config.fromfile')
+        # the parser is built from the module's argparse, in parse_args()
+        assert 'argparse.ArgumentParser(' in inspect.getsource(tool.parse_args)
+
+
+def get_flops_tool():
+    from vpl_mm.utils.launch import load_mmpretrain_tool
+    tool = load_mmpretrain_tool('analysis_tools/get_flops')
+    source = inspect.getsource(tool.main)
+    assert 'model = get_model(args.config)' in source
+    assert 'get_model_complexity_info(' in source
+    assert 'args = parse_args()' in source
 
 
 def collect_results_drops_none():
@@ -157,7 +169,9 @@ CONTRACTS = [
      'vpl_mm/models/classifiers/two_branch_classifier.py (branch_loss)'),
     (tool_merge_args, "mmpretrain tools' parse_args(), merge_args(cfg, "
      "args)", 'vpl_mm/utils/launch.py (adapt_cfg_to_machine, '
-     '--tensorboard, the config checks)'),
+     'add_our_flags, the config checks)'),
+    (get_flops_tool, "mmpretrain tools/analysis_tools/get_flops.py main",
+     'vpl_mm/cli.py (flops: the stock tool per branch)'),
     (collect_results_drops_none, 'mmengine collect_results_cpu',
      'vpl_mm/evaluation/metrics/real_accuracy.py (one result per image)'),
     (batchnorm_tracking, 'torch _BatchNorm.track_running_stats',

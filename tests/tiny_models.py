@@ -21,3 +21,14 @@ TINY_TRANS = dict(
         in_channels=32,
         topk=(1, 5),
         init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)))
+
+
+def teacher_branch(cfg):
+    """The branch a pair config's PLM terms read as a frozen teacher
+    (``source='teacher'``), or None."""
+    from vpl_mm.models import PairLearningHead
+    table = PairLearningHead.table(cfg.model.get('pair_head', {}).get('terms'))
+    for term in table.values():
+        if term.get('source') == 'teacher':
+            return 'cnn' if term['learner'] == 'trans' else 'trans'
+    return None

@@ -5,7 +5,7 @@
 # As in configs/distill/: both terms act all along (x = y = 0), each from the
 # frozen teacher to the student. The KL's target is the teacher's
 # prediction, KL(p_cnn || p_trans): the reverse of eq. 6.
-_base_ = ['./vpl_tiny_digits.py']
+_base_ = ['./vpl_tiny_digits_plm.py']
 
 model = dict(
     pair_head=dict(

@@ -1,7 +1,7 @@
 # The demo pair with the paper-literal contrastive term: dot-product
 # similarity, tau = 1, weight 1 (eq. 3-5); it collapses the tiny ViT
 # (benchmarks/README.md).
-_base_ = ['./vpl_tiny_digits.py']
+_base_ = ['./vpl_tiny_digits_plm.py']
 
 model = dict(
     pair_head=dict(

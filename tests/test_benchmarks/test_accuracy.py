@@ -1,5 +1,6 @@
 import json
 import os.path as osp
+import re
 import shutil
 import sys
 
@@ -50,7 +51,10 @@ def test_summary_by_hand():
             cnn_top1=90.,
             trans_top1=t) for s, t in ((0, 81.), (1, 86.), (2, 88.))
     ]
+    records[0]['commit'] = 'abc'
     text = accuracy.summary(records, suite)
+    # which commits the records were trained on: one run's is unknown
+    assert text.startswith('Seeds 0, 1, 2; trained on commit None, abc.')
     assert '| vpl | 0,1,2 | 90.00 ± 0.00 | 85.00 ± 3.61 | 20 |' in text
     assert '| solo_trans | 0,1,2 | — | 82.00 ± 2.00 | 10 |' in text
     # paired: +1, +2, +6 -> mean +3, the t interval of test_common's
@@ -162,5 +166,8 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
     }
     before = {(r['method'], r['split']): r for r in records}
     wall = retested['solo_cnn', 'test']['wall_s']
+    commit = retested['solo_cnn', 'test']['commit']
+    # the commit the run was (re)trained on
+    assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?', commit), commit
     assert retested['solo_cnn', 'test'] == dict(
-        before['solo_cnn', 'test'], wall_s=wall)
+        before['solo_cnn', 'test'], wall_s=wall, commit=commit)

@@ -14,11 +14,11 @@ from mmpretrain.registry import MODELS
 from benchmarks import loss_scale
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FMNIST_VPL = osp.join(ROOT, 'configs/fashion_mnist/vpl_tiny_fmnist.py')
+FMNIST_GATE = osp.join(ROOT, 'configs/fashion_mnist/vpl_tiny_fmnist_gate.py')
 
 
 def fmnist_cfg(root):
-    cfg = Config.fromfile(FMNIST_VPL)
+    cfg = Config.fromfile(FMNIST_GATE)
     cfg.train_dataloader.dataset.data_root = str(root)
     return cfg
 
@@ -71,7 +71,7 @@ def test_photos_through_the_headline_test_pipeline():
 def test_cli_writes_table_and_json(fashion_mnist_root, tmp_path):
     out = tmp_path / 'audit.json'
     log = run([
-        sys.executable, '-m', 'benchmarks.loss_scale', FMNIST_VPL, '--steps',
+        sys.executable, '-m', 'benchmarks.loss_scale', FMNIST_GATE, '--steps',
         '1', '--source', 'dataset', '--stage', 'cl', '--out',
         str(out), '--cfg-options',
         f'train_dataloader.dataset.data_root={fashion_mnist_root}'

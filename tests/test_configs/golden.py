@@ -33,6 +33,7 @@ from typing import Dict, List, Optional
 
 ITERS, EPOCHS = 4, 5
 TRAIN_SIZE = 64 * ITERS
+THREADS = 2  # torch threads of every golden run
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # configs whose head has parameters: their final pair_head weights are kept
 # (old key names) to check that old checkpoints load
@@ -73,6 +74,7 @@ def run(config: str,
         resume_from: Optional[str] = None) -> List[float]:
     """Train ``config`` (relative to ``root``) as described above; the total
     loss of every iteration it runs."""
+    import torch
     from mmengine.config import Config
     from mmengine.hooks import Hook
     from mmengine.registry import RUNNERS
@@ -110,7 +112,14 @@ def run(config: str,
             losses.append(outputs['loss'].item())
 
     runner.register_hook(Record(), priority='LOWEST')
-    runner.train()
+    # recorded with 2 threads (the default on the 2-core machine); a CPU
+    # matmul's sums, and so the losses' last digits, depend on the count
+    threads = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    try:
+        runner.train()
+    finally:
+        torch.set_num_threads(threads)
     return losses
 
 

@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
+from tiny_models import teacher_branch
 
 import vpl_mm  # noqa: F401
 
@@ -81,12 +82,13 @@ def test_headline_recipe():
         assert group(name)['lr'] == pytest.approx(0.005)
         assert group(name)['weight_decay'] == pytest.approx(0.05)
     for name in ('trans.backbone.layers.0.ffn.layers.0.0.weight',
-                 'trans.head.layers.head.weight', 'pair_head.proj.weight'):
+                 'trans.head.layers.head.weight',
+                 'pair_head.terms.cl.proj.weight'):
         assert group(name)['lr'] == pytest.approx(0.002)
         assert group(name)['weight_decay'] == pytest.approx(0.05)
     for name in ('trans.backbone.pos_embed', 'trans.backbone.cls_token'):
         assert group(name)['weight_decay'] == 0
-    assert tuple(model.pair_head.proj.weight.shape) == (768, 2048)
+    assert tuple(model.pair_head.terms['cl'].proj.weight.shape) == (768, 2048)
 
     stage = [h for h in cfg.custom_hooks if h.type == 'StageSwitchHook']
     assert [(h.x, h.y) for h in stage] == [(20, 20)]
@@ -166,7 +168,7 @@ def hook(cfg, type_):
 
 @pytest.mark.parametrize('name,check', [
     ('ablations/vpl_r50-vitb_16xb100_in1k_bi.py',
-     lambda c: c.model.pair_head.restrict_grad is False),
+     lambda c: all(t.bidirectional for t in c.model.pair_head.terms.values())),
     ('ablations/vpl_r50-vitb_16xb100_in1k_x0y0.py', lambda c:
      (hook(c, 'StageSwitchHook').x, hook(c, 'StageSwitchHook').y) == (0, 0)),
     ('ablations/vpl_r50-vitb_16xb100_in1k_x40y40.py', lambda c:
@@ -176,9 +178,9 @@ def hook(cfg, type_):
     ('ablations/vpl_regnety-16gf-vitb_16xb100_in1k.py',
      lambda c: c.model.cnn.backbone.model_name == 'regnety_160'),
     ('distill/dis_vitb-to-r50_16xb100_in1k.py',
-     lambda c: c.model.teacher == 'trans' and c.model.pred_branch == 'cnn'),
+     lambda c: teacher_branch(c) == 'trans' and c.model.pred_branch == 'cnn'),
     ('distill/dis_r50-to-vitb_16xb100_in1k.py',
-     lambda c: c.model.teacher == 'cnn'),
+     lambda c: teacher_branch(c) == 'cnn'),
 ])
 def test_experiment_settings(name, check):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
@@ -247,11 +249,13 @@ def shrink(cfg, digits_root, tmp_path):
     if 'cnn' in cfg.model:
         cfg.model.cnn = tiny(TINY_CNN)
         cfg.model.trans = tiny(TINY_TRANS)
-        if cfg.model.get('teacher'):
-            teacher = MODELS.build(cfg.model[cfg.model.teacher])
+        teacher = teacher_branch(cfg)
+        if teacher:
             path = str(tmp_path / 'teacher.pth')
-            torch.save(dict(state_dict=teacher.state_dict()), path)
-            cfg.model.teacher_checkpoint = path
+            torch.save(
+                dict(state_dict=MODELS.build(cfg.model[teacher]).state_dict()),
+                path)
+            cfg.model.pair_head.teacher_checkpoint = path
     else:
         vit = cfg.model.backbone.type == 'VisionTransformer'
         cfg.model = tiny(TINY_TRANS if vit else TINY_CNN)

@@ -10,6 +10,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, MODELS
+from tiny_models import teacher_branch
 
 import vpl_mm  # noqa: F401
 
@@ -75,11 +76,13 @@ def test_config_trains_validates_and_tests_one_step(path, fashion_mnist_root,
         cfg[name].dataset.data_root = root
         cfg[name].dataset.indices = 4
         cfg[name].batch_size = 4
-    if cfg.model.get('teacher'):
-        teacher = MODELS.build(cfg.model[cfg.model.teacher])
+    teacher = teacher_branch(cfg)
+    if teacher:
         ckpt = str(tmp_path / 'teacher.pth')
-        torch.save(dict(state_dict=teacher.state_dict()), ckpt)
-        cfg.model.teacher_checkpoint = ckpt
+        torch.save(
+            dict(state_dict=MODELS.build(cfg.model[teacher]).state_dict()),
+            ckpt)
+        cfg.model.pair_head.teacher_checkpoint = ckpt
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_epochs = 1
     cfg.param_scheduler = cfg.param_scheduler[:1]
@@ -101,16 +104,21 @@ ONE_WAY = sorted(glob.glob(osp.join(FOLDER, 'vpl_tiny_fmnist_oneway*.py')))
 @pytest.mark.parametrize(
     'path', ONE_WAY, ids=[osp.basename(p) for p in ONE_WAY])
 def test_one_way_pair_cnn_learns_from_its_labels_alone(path):
-    """The one-way pairs (rounds three and four): with every PLM term on
-    (the "CL + KL" stage), the CNN's gradient is its cross-entropy's (eq. 1)
-    exactly, while the transformer's gets the PLM terms too."""
+    """The one-way pairs (rounds three to five, the EMA sources included):
+    with every PLM term on (the "CL + KL" stage), the CNN's gradient is its
+    cross-entropy's (eq. 1) exactly, while the transformer's gets the PLM
+    terms too."""
+    from mmengine.logging import MessageHub
     from mmpretrain.structures import DataSample
-    assert len(ONE_WAY) == 3
+    assert len(ONE_WAY) == 10
+    hub = MessageHub.get_current_instance()  # the weight schedules read it
+    hub.update_info('iter', 100)
+    hub.update_info('max_iters', 1000)
     cfg = Config.fromfile(path)
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
-    model.pair_head.set_stage('CL + KL')
+    model.pair_head.activate(['cl', 'kl'])
     inputs = torch.randn(8, 1, 28, 28)
     samples = [DataSample().set_gt_label(i % 10) for i in range(8)]
 

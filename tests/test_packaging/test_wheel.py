@@ -1,7 +1,9 @@
 """The plugin as an installed OpenMMLab package: the wheel carries configs/,
 tools/ and model-index.yml under vpl_mm/.mim (what mim and MMEngine's
-`vpl_mm::` lookup read) and console scripts; a config outside the checkout
-inherits ours through `vpl_mm::folder/file.py` against the installed wheel."""
+`vpl_mm::` lookup read), console scripts (vpl-data writes the main job's
+dataset without a checkout) and the verified stack as the `pinned` extra; a
+config outside the checkout inherits ours through `vpl_mm::folder/file.py`
+against the installed wheel."""
 import os
 import os.path as osp
 import shutil
@@ -56,8 +58,20 @@ def test_wheel_carries_the_mim_files_and_console_scripts(wheel):
     text = zipfile.ZipFile(wheel).read(entry).decode()
     for script in ('vpl-train = vpl_mm.cli:train',
                    'vpl-test = vpl_mm.cli:test',
-                   'vpl-extract = vpl_mm.cli:extract'):
+                   'vpl-extract = vpl_mm.cli:extract',
+                   'vpl-data = vpl_mm.cli:data'):
         assert script in text
+    # requirements/pinned.txt, as the extra `pinned`
+    (meta, ) = [n for n in names if n.endswith('.dist-info/METADATA')]
+    text = zipfile.ZipFile(wheel).read(meta).decode()
+    pinned = [
+        line.strip()
+        for line in open(osp.join(ROOT, 'requirements/pinned.txt'))
+        if line.strip() and not line.startswith('#')
+    ]
+    for requirement in pinned:
+        assert f'Requires-Dist: {requirement}; extra == "pinned"' in text, \
+            requirement
 
 
 def test_a_project_outside_the_checkout_inherits_our_configs(wheel, tmp_path):
@@ -76,7 +90,7 @@ def test_a_project_outside_the_checkout_inherits_our_configs(wheel, tmp_path):
         textwrap.dedent("""\
         _base_ = ['vpl_mm::demo/vpl_tiny_digits.py']
         model = dict(pred_branch='cnn',
-                     pair_head=dict(kl_gate='target_better'))
+                     pair_head=dict(terms=dict(kl=dict(gate='target_better'))))
         """))
     script = textwrap.dedent("""\
         import os.path as osp
@@ -87,7 +101,7 @@ def test_a_project_outside_the_checkout_inherits_our_configs(wheel, tmp_path):
         cfg = Config.fromfile('my_pair.py')
         model = MODELS.build(cfg.model)
         print(type(model).__name__, model.pred_branch,
-              model.pair_head.kl_gate, cfg.train_cfg.max_epochs)
+              model.pair_head.terms['kl'].gate, cfg.train_cfg.max_epochs)
         """) % str(site)
     env = dict(os.environ, PYTHONPATH=str(site))
     proc = subprocess.run([sys.executable, '-c', script],
@@ -108,3 +122,14 @@ def test_a_project_outside_the_checkout_inherits_our_configs(wheel, tmp_path):
                           capture_output=True,
                           text=True)
     assert proc.returncode == 0 and '--branch' in proc.stdout, proc.stderr
+    proc = subprocess.run([
+        str(site / 'bin' / 'vpl-data'), 'digits', '--out-dir', 'data/few',
+        '--classes', '1', '2', '--per-class', '2'
+    ],
+                          cwd=project,
+                          env=env,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name
+                  for p in (project / 'data/few/val').iterdir()) == ['1', '2']

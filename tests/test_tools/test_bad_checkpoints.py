@@ -279,7 +279,7 @@ def test_dis_teacher_checkpoint_is_read_by_the_loader(files, tmp_path):
     from vpl_mm.utils import CheckpointError
     cfg = Config.fromfile(osp.join(ROOT, 'configs/demo/dis_tiny_digits.py'))
     model = copy.deepcopy(cfg.model)
-    model.teacher_checkpoint = files['empty'][0]
+    model.pair_head.teacher_checkpoint = files['empty'][0]
     pair = MODELS.build(model)
     with pytest.raises(CheckpointError, match='the file is empty'):
         pair.init_weights()

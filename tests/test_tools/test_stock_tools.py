@@ -3,16 +3,29 @@ import os.path as osp
 
 import mmpretrain
 import pytest
-from _utils import PAIR_CONFIG, python
+from _utils import PAIR_CONFIG, ROOT, python
 
 TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools')
 
 
-def test_get_flops_counts_the_pred_branch():
-    out = python(
-        osp.join(TOOLS, 'analysis_tools', 'get_flops.py'), PAIR_CONFIG,
-        '--shape', '32')
-    assert 'Flops: ' in out and 'Params: ' in out
+def test_get_flops_per_branch_equals_the_solo_configs(tmp_path):
+    import re
+    pair = python('tools/analysis/get_flops.py', PAIR_CONFIG, '--shape', '32')
+    summary = pair[pair.rindex('PairClassifier'):]
+    for branch in ('cnn', 'trans'):
+        solo = python(
+            osp.join(TOOLS, 'analysis_tools', 'get_flops.py'),
+            osp.join(ROOT, f'configs/demo/solo_{branch}_tiny_digits.py'),
+            '--shape', '32')
+        params, flops = (
+            re.search(rf'^{key}: (\S+)$', solo, re.M).group(1)
+            for key in ('Params', 'Flops'))
+        assert re.search(
+            rf'^branch {branch}: Params: {re.escape(params)}, '
+            rf'Flops: {re.escape(flops)}', summary, re.M), (summary, solo)
+    assert re.search(r'^branch trans: .*\(pred_branch', summary, re.M)
+    # the PLM's affine layer (CNN 128-d -> ViT 96-d) is training-only
+    assert 'training only' in summary and '12384 params' in summary
 
 
 def test_browse_dataset_pipeline_on_a_pair_config(digits_root, tmp_path):

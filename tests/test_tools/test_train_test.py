@@ -194,7 +194,7 @@ def dist_train(config, tmp_path, digits_root, epochs, images, *options):
 def test_dist_train_two_processes_on_gloo(digits_root, tmp_path):
     # global negatives on: each rank's anchors meet both ranks' embeddings
     log = dist_train(PAIR_CONFIG, tmp_path, digits_root, EPOCHS, 512,
-                     'model.pair_head.cl_loss.gather=True')
+                     'model.pair_head.terms.cl.loss.gather=True')
     # every stage ran under DDP, including the KL-only one in which the
     # projection is not used by any loss
     assert 'epoch 5/5: stage "KL only"' in log
@@ -208,7 +208,8 @@ def test_dist_train_two_processes_on_gloo(digits_root, tmp_path):
 def test_dist_train_bi_in_every_stage(digits_root, tmp_path):
     # "Bi" (Table 7): both PLM terms reach both branches
     log = dist_train(PAIR_CONFIG, tmp_path, digits_root, 3, 256,
-                     'model.pair_head.restrict_grad=False',
+                     'model.pair_head.terms.cl.bidirectional=True',
+                     'model.pair_head.terms.kl.bidirectional=True',
                      'custom_hooks.0.x=33.4', 'custom_hooks.0.y=33.4')
     for stage in ('epoch 1/3: stage "CL only"', 'epoch 2/3: stage "CL + KL"',
                   'epoch 3/3: stage "KL only"'):

@@ -80,6 +80,17 @@ def _pair_weights(ckpt: dict, use_ema: bool) -> Tuple[OrderedDict, bool]:
     return OrderedDict(state), has_ema and use_ema
 
 
+def _unscoped(obj):
+    """``obj`` without MMEngine's ``_scope_`` keys: a config that inherits
+    ``vpl_mm::`` bases carries ``_scope_='vpl_mm'`` in their dicts, a scope
+    that a process without vpl_mm does not have."""
+    if isinstance(obj, dict):
+        return {k: _unscoped(v) for k, v in obj.items() if k != '_scope_'}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_unscoped(v) for v in obj)
+    return obj
+
+
 def _branch_config(cfg: Config, branch: str,
                    state: Dict[str, torch.Tensor]) -> Config:
     """A self-contained stock config for one branch; may rename ``state``
@@ -108,10 +119,7 @@ def _branch_config(cfg: Config, branch: str,
         if evaluator is not None:
             out[name] = copy.deepcopy(evaluator)
     if cfg.get('visualizer') is not None:  # for MMPretrain's tools
-        out['visualizer'] = {
-            k: v
-            for k, v in copy.deepcopy(cfg.visualizer).items() if k != '_scope_'
-        }
+        out['visualizer'] = copy.deepcopy(cfg.visualizer)
     loader = out.get('test_dataloader') or out.get('val_dataloader')
     if loader is not None:
         out['test_pipeline'] = copy.deepcopy(loader.dataset.pipeline)
@@ -119,7 +127,7 @@ def _branch_config(cfg: Config, branch: str,
         out.setdefault('test_cfg', dict())
     if 'val_dataloader' in out:
         out.setdefault('val_cfg', dict())
-    return Config(out)
+    return Config(_unscoped(out))
 
 
 def extract_branch(config: str,

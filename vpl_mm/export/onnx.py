@@ -87,7 +87,7 @@ def deploy_onnx(deploy_cfg: str,
             exported.
 
     Returns:
-        dict: ``onnx`` (path), ``max_diff`` (max |onnxruntime - PyTorch| of
+        dict: ``onnx`` (path), ``max_diff`` (max ``|onnxruntime - PyTorch|`` of
         the softmax scores MMDeploy exports, over every check) and
         ``batches`` (the batch sizes checked).
     """

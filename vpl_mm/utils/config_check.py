@@ -93,9 +93,44 @@ def _walk(node, path: str) -> Iterator[Tuple[str, object]]:
         yield from _walk(value, sub)
 
 
+def with_term_tables(node):
+    """``node`` (a config's dicts and lists, copied) with the ``terms`` of
+    each :class:`PairLearningHead` as the table they make: merged into the
+    paper's table (:meth:`PairLearningHead.table`), so that a term that a
+    config changes field by field (``terms.cl.loss.temperature``) has its
+    loss's ``type``, and each term typed :class:`PairTerm`, whose arguments
+    its keys are.
+
+    >>> node = with_term_tables(dict(type='PairLearningHead', terms=dict(
+    ...     cl=dict(loss=dict(temperature=0.2)), kl=None)))
+    >>> list(node['terms']), node['terms']['cl']['loss']['type']
+    (['cl'], 'PairContrastiveLoss')
+    """
+    if isinstance(node, (list, tuple)):
+        return [with_term_tables(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: with_term_tables(value) for key, value in node.items()}
+    from vpl_mm.models.heads import PairLearningHead, PairTerm
+    cls = _component(node)
+    if cls is None or not issubclass(cls, PairLearningHead):
+        return node
+    try:
+        table = cls.table(node.get('terms'))
+    except Exception:  # a table that cannot merge: the build names it
+        return node
+    node['terms'] = {
+        name: dict(term, type=PairTerm)
+        for name, term in table.items()
+    }
+    return node
+
+
 def check_component_args(cfg: Config) -> None:
     """Refuse a key that a vpl_mm component of ``cfg`` does not take, in
-    the top-level keys that the Runner reads (:func:`runner_keys`).
+    the top-level keys that the Runner reads (:func:`runner_keys`); the
+    terms of a :class:`PairLearningHead` as its table merges them
+    (:func:`with_term_tables`).
 
     Args:
         cfg (Config): The merged config.
@@ -113,7 +148,10 @@ def check_component_args(cfg: Config) -> None:
         Hook: {'priority'},
         OptimWrapper: {'paramwise_cfg', 'constructor'}
     }
-    read = {k: v for k, v in cfg.items() if k in runner_keys()}
+    read = with_term_tables({
+        k: v
+        for k, v in cfg.items() if k in runner_keys()
+    })
     for path, node in _walk(read, ''):
         if not isinstance(node, dict):
             continue

@@ -7,6 +7,7 @@ order (:func:`run_mmpretrain_tool`): :func:`keep_freed_memory` (CPU only),
 :func:`start_cpu_process_group` (CPU distributed runs: the one step with a
 side effect).
 """
+import argparse
 import ctypes
 import ctypes.util
 import datetime
@@ -17,7 +18,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import mmpretrain
 import torch
@@ -182,7 +183,18 @@ def load_mmpretrain_tool(name: str) -> ModuleType:
 
 def add_tensorboard(cfg) -> None:
     """Add MMEngine's ``TensorboardVisBackend`` to ``cfg.visualizer``
-    (event files next to ``scalars.json``, in ``vis_data/``)."""
+    (event files next to ``scalars.json``, in ``vis_data/``).
+
+    Raises:
+        ConfigError: if TensorBoard is not installed (MMEngine would fail
+            later, with torch's hint).
+    """
+    if importlib.util.find_spec('tensorboard') is None:
+        from .errors import ConfigError
+        raise ConfigError('--tensorboard needs TensorBoard: pip install '
+                          '"vpl_mm[tensorboard]" (or -r '
+                          'requirements/tensorboard.txt: the version that '
+                          'keeps `pip check` clean beside mmdeploy)')
     visualizer = cfg.setdefault(
         'visualizer', dict(type='UniversalVisualizer', vis_backends=[]))
     backends = list(visualizer.get('vis_backends') or [])
@@ -228,12 +240,34 @@ def exit_on_input_error(tool: str, main) -> None:
         sys.exit(f'{tool}: error: {e}')
 
 
-def _take_flag(flag: str) -> bool:
-    """Whether ``flag`` is on the command line; taken off it if so."""
-    present = flag in sys.argv
-    if present:
-        sys.argv.remove(flag)
-    return present
+# The flags our tools add to MMPretrain's (listed in their -h)
+OUR_FLAGS = dict(
+    train=(('--tensorboard', 'also log to TensorBoard event files in '
+            '<work_dir>/<timestamp>/vis_data/ (vpl_mm; needs pip install '
+            '"vpl_mm[tensorboard]")'), ),
+    test=(('--partial-load', 'load what fits of a checkpoint that fits the '
+           'model only in part, and log the rest (vpl_mm; by default such a '
+           'checkpoint is refused)'), ))
+
+
+def add_our_flags(tool: ModuleType, name: str) -> None:
+    """Give the parser of MMPretrain's ``tools/<name>.py`` our flags
+    (:data:`OUR_FLAGS`), so that they parse and ``-h`` lists them.
+
+    The tool builds its parser from its module's ``argparse`` inside
+    ``parse_args()``; that name is swapped for a copy whose
+    ``ArgumentParser`` adds our flags (canary: test_upstream_contract).
+    """
+
+    class ArgumentParser(argparse.ArgumentParser):
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for flag, text in OUR_FLAGS.get(name, ()):
+                self.add_argument(flag, action='store_true', help=text)
+
+    tool.argparse = SimpleNamespace(
+        **dict(vars(argparse), ArgumentParser=ArgumentParser))
 
 
 def run_mmpretrain_tool(name: str) -> None:
@@ -244,17 +278,17 @@ def run_mmpretrain_tool(name: str) -> None:
     MMPretrain merges the command-line arguments into the config,
     :func:`adapt_cfg_to_machine` adapts it (``--amp`` without GPU, DDP on
     CPU) and :func:`start_cpu_process_group` starts a CPU distributed run's
-    gloo group. One flag of ours,
-    ``--tensorboard``, is taken off the command line before MMPretrain's
-    parser sees it and adds MMEngine's ``TensorboardVisBackend`` to the
-    visualizer (MMEngine's ``--cfg-options`` parser cannot express a list
-    of dicts, so that is the switch that needs no config edit).
+    gloo group. The tool's parser also takes our flags
+    (:func:`add_our_flags`): ``--tensorboard`` adds MMEngine's
+    ``TensorboardVisBackend`` to the visualizer (MMEngine's
+    ``--cfg-options`` parser cannot express a list of dicts, so that is the
+    switch that needs no config edit).
 
     The checks that our configs carry (:class:`CheckpointFitHook`,
     :class:`DataFitHook`) are added to a config that does not inherit
     ours (:func:`add_fit_checks`); ``test`` refuses a checkpoint that does
-    not fit the model unless ``--partial-load`` (ours, taken off the
-    command line) asks to load what fits. Before anything is built, a
+    not fit the model or holds NaN / inf weights, unless ``--partial-load``
+    (ours) asks to load what fits. Before anything is built, a
     missing config file, a key that a vpl_mm component does not take
     (:func:`check_component_args`) and a ``--cfg-options`` key that changes
     nothing (:func:`ignored_options`, a warning) are named. A bad file or
@@ -267,9 +301,8 @@ def run_mmpretrain_tool(name: str) -> None:
     from .errors import ConfigError
     if not torch.cuda.is_available():
         keep_freed_memory()
-    tensorboard = _take_flag('--tensorboard')
-    partial_load = _take_flag('--partial-load')
     tool = load_mmpretrain_tool(name)
+    add_our_flags(tool, name)
     stock_parse_args, stock_merge_args = tool.parse_args, tool.merge_args
 
     def parse_args():
@@ -280,9 +313,9 @@ def run_mmpretrain_tool(name: str) -> None:
 
     def merge_args(cfg, args):
         cfg = adapt_cfg_to_machine(stock_merge_args(cfg, args))
-        if tensorboard:
+        if getattr(args, 'tensorboard', False):
             add_tensorboard(cfg)
-        add_fit_checks(cfg, partial_load=partial_load)
+        add_fit_checks(cfg, partial_load=getattr(args, 'partial_load', False))
         check_component_args(cfg)
         for warning in ignored_options(cfg, args.cfg_options):
             print_log(warning, logger='current', level=logging.WARNING)

@@ -50,27 +50,21 @@ model = dict(
     # 124-773x its cross-entropy's in the first steps (benchmarks/README.md,
     # "Loss-scale audit"). rho = 1 is ours too. The paper-literal PLM:
     # configs/ablations/vpl_r50-vitb_16xb100_in1k_paper-plm.py. The 2048-d
-    # CNN embedding is projected to 768-d. Paper vs ours: README, "The
-    # recipe".
+    # CNN embedding is projected to 768-d. Paper vs ours: docs/imagenet.md,
+    # "The recipe".
     pair_head=dict(
         type='PairLearningHead',
+        # merged into the paper's table (PairLearningHead.PAPER_TERMS)
         terms=dict(
-            # eq. 3-5: the CNN teaches the transformer (x = y = 20, eq. 7)
+            # eq. 3-5: the CNN teaches the transformer
             cl=dict(
                 learner='trans',
-                inputs='embed',
-                stage='cl',
                 loss=dict(
-                    type='PairContrastiveLoss',
                     temperature=0.2,
                     loss_weight=1.0,
                     normalize=True,
                     gather=True)),
             # eq. 6: the transformer teaches the CNN
             kl=dict(
-                learner='cnn',
-                inputs='logits',
-                stage='kl',
-                loss=dict(
-                    type='PairKLDivLoss', temperature=1.0, loss_weight=1.0)))),
+                learner='cnn', loss=dict(temperature=1.0, loss_weight=1.0)))),
     pred_branch='trans')

@@ -22,8 +22,12 @@ def reference_stage(step, total, x, y):
 
 
 def pair_head():
-    return MODELS.build(
-        dict(type='PairLearningHead', cnn_channels=4, trans_channels=4))
+    return MODELS.build(dict(type='PairLearningHead'))
+
+
+def flags(head):
+    """Whether eq. 7's groups of terms are on: ('cl', 'kl')."""
+    return 'cl' in head.groups, 'kl' in head.groups
 
 
 def make_runner(**progress):
@@ -43,7 +47,7 @@ def run_epochs(hook, max_epochs):
         runner.epoch = epoch
         hook.before_train_epoch(runner)
         head = runner.model.pair_head
-        seen.append((head.use_cl, head.use_kl))
+        seen.append(flags(head))
     return seen, runner
 
 
@@ -96,15 +100,16 @@ def test_by_iteration():
         hook.before_train_epoch(runner)  # ignored when by iteration
         hook.before_train_iter(runner, batch_idx=it)
         head = runner.model.pair_head
-        seen.append((head.use_cl, head.use_kl))
+        seen.append(flags(head))
     assert seen == [FLAGS[reference_stage(i, 50, 20, 20)] for i in range(50)]
     assert seen[9] == (True, False) and seen[10] == (True, True)
     assert seen[39] == (True, True) and seen[40] == (False, True)
 
 
-@pytest.mark.parametrize('epoch,flags', [(0, (True, False)), (3, (True, True)),
-                                         (8, (False, True))])
-def test_resume_lands_in_right_stage(epoch, flags):
+@pytest.mark.parametrize('epoch,expected', [(0, (True, False)),
+                                            (3, (True, True)),
+                                            (8, (False, True))])
+def test_resume_lands_in_right_stage(epoch, expected):
     # A resumed run starts with a freshly built head (both flags on) and a
     # runner whose epoch comes from the checkpoint.
     hook = HOOKS.build(dict(type='StageSwitchHook'))
@@ -112,7 +117,7 @@ def test_resume_lands_in_right_stage(epoch, flags):
     hook.before_train(runner)
     hook.before_train_epoch(runner)
     head = runner.model.pair_head
-    assert (head.use_cl, head.use_kl) == flags
+    assert flags(head) == expected
 
 
 def test_unwraps_model_wrapper():
@@ -124,7 +129,7 @@ def test_unwraps_model_wrapper():
     runner = make_runner(epoch=0, max_epochs=5)
     runner.model = wrapper
     hook.before_train_epoch(runner)
-    assert (inner.pair_head.use_cl, inner.pair_head.use_kl) == (True, False)
+    assert flags(inner.pair_head) == (True, False)
 
 
 def test_history_of_inactive_term_is_dropped():
@@ -172,14 +177,19 @@ def test_history_of_every_inactive_term_is_dropped():
     # and the gates' keep rates included
     hook = HOOKS.build(dict(type='StageSwitchHook'))
     runner = make_runner(epoch=4, max_epochs=5)
+    paper = MODELS.get('PairLearningHead').PAPER_TERMS
     runner.model.pair_head = MODELS.build(
         dict(
             type='PairLearningHead',
-            cnn_channels=4,
-            trans_channels=4,
-            kl_gate='target_better',
-            kd_loss=dict(type='PairHardLabelLoss'),
-            kd_gate='target_correct'))
+            terms=dict(
+                cl=paper['cl'],
+                kd=dict(
+                    learner='trans',
+                    inputs='logits',
+                    stage='cl',
+                    gate='target_correct',
+                    loss=dict(type='PairHardLabelLoss')),
+                kl=dict(paper['kl'], gate='target_better'))))
     keys = ('loss_cl', 'loss_kd', 'kd_keep', 'loss_kl', 'kl_keep')
     for key in keys:
         runner.message_hub.update_scalar(f'train/{key}', 1.0)

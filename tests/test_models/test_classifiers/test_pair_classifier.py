@@ -21,7 +21,7 @@ def test_branches_are_stock_classifiers(pair_cfg, tiny_cnn_cfg):
     assert type(model.cnn) is ImageClassifier
     assert type(model.trans) is ImageClassifier
     # the CNN embedding (64) is projected to the transformer's (32)
-    assert tuple(model.pair_head.proj.weight.shape) == (32, 64)
+    assert tuple(model.pair_head.terms['cl'].proj.weight.shape) == (32, 64)
     # a branch's state dict is the stock classifier's
     stock = MODELS.build(tiny_cnn_cfg)
     assert set(model.cnn.state_dict()) == set(stock.state_dict())
@@ -56,11 +56,12 @@ def test_loss_mode(pair_cfg, batch):
     h_trans, z_trans = model.embed('trans', inputs)
     torch.testing.assert_close(
         losses['loss_cl'],
-        PairContrastiveLoss()(model.pair_head.proj(h_cnn), h_trans))
+        PairContrastiveLoss()(model.pair_head.terms['cl'].proj(h_cnn),
+                              h_trans))
     torch.testing.assert_close(losses['loss_kl'],
                                PairKLDivLoss()(z_cnn, z_trans))
 
-    model.pair_head.use_kl = False
+    model.pair_head.activate(['cl'])
     assert 'loss_kl' not in model(inputs, samples, mode='loss')
 
 
@@ -81,14 +82,19 @@ def is_zero(grad):
 
 @pytest.mark.parametrize('restrict_grad', [True, False])
 def test_gradient_flow(pair_cfg, batch, restrict_grad):
-    model = build_pair(pair_cfg, pair_head=dict(restrict_grad=restrict_grad))
+    paper = MODELS.get('PairLearningHead').PAPER_TERMS
+    terms = {
+        name: dict(term, bidirectional=not restrict_grad)
+        for name, term in paper.items()
+    }
+    model = build_pair(pair_cfg, pair_head=dict(terms=terms))
     inputs, samples = batch
 
     model.zero_grad()
     model(inputs, samples, mode='loss')['loss_cl'].backward()
     trans_grads = grads(model.trans.backbone)
     assert any(not is_zero(g) for g in trans_grads)
-    assert not is_zero(model.pair_head.proj.weight.grad)
+    assert not is_zero(model.pair_head.terms['cl'].proj.weight.grad)
     cnn_zero = all(is_zero(g) for g in grads(model.cnn))
     assert cnn_zero == restrict_grad
 
@@ -141,11 +147,6 @@ def test_unknown_pred_branch(pair_cfg):
         MODELS.build(dict(pair_cfg, pred_branch='vit'))
 
 
-def test_wrong_declared_channels(pair_cfg):
-    with pytest.raises(ValueError, match='trans_channels=48'):
-        MODELS.build(dict(pair_cfg, pair_head=dict(trans_channels=48)))
-
-
 def test_different_class_counts(pair_cfg):
     pair_cfg['trans']['head']['num_classes'] = 7
     with pytest.raises(ValueError, match='cnn 10, trans 7'):
@@ -159,15 +160,21 @@ def test_head_without_linear_layer(pair_cfg):
 
 
 @pytest.mark.parametrize('bad', [float('nan'), float('inf')])
-def test_non_finite_loss_names_term_and_iteration(pair_cfg, batch, bad):
+def test_non_finite_loss_names_term_and_iteration(pair_cfg, batch, bad,
+                                                  monkeypatch):
     from mmengine.logging import MessageHub
+    logged = []
+    monkeypatch.setattr(
+        'vpl_mm.models.classifiers.two_branch_classifier.print_log',
+        lambda msg, **kwargs: logged.append(msg))
     model = build_pair(pair_cfg)
     losses = model(*batch, mode='loss')
     losses['loss_cl'] = losses['loss_cl'] * bad
     MessageHub.get_current_instance().update_info('iter', 41)
-    with pytest.raises(
-            FloatingPointError, match=r'non-finite loss_cl at iteration 42'):
-        model.parse_losses(losses)
+    total, _ = model.parse_losses(losses)
+    # named in a warning; the optim wrapper decides (NonFiniteOptimWrapper)
+    assert not torch.isfinite(total)
+    assert 'non-finite loss_cl at iteration 42' in logged[0]
     # finite losses parse as MMEngine does
     total, log_vars = model.parse_losses(model(*batch, mode='loss'))
     assert set(log_vars) >= {
@@ -212,19 +219,26 @@ def test_head_in_channels_checked_at_build(model_type):
             dict(type=model_type, cnn=cnn, trans=branches.trans.to_dict()))
 
 
-FEAT_HEAD = dict(
-    feat_loss=dict(type='PairFeatureLoss'),
-    feat_layers=dict(
-        cnn=['backbone.layer2', 'backbone.layer3'],
-        trans=['backbone.layers.0', 'backbone.layers.1']))
+def feat_head(layers=None):
+    """The paper's table plus feature guidance at two layer pairs."""
+    terms = dict(MODELS.get('PairLearningHead').PAPER_TERMS)
+    terms['feat'] = dict(
+        learner='trans',
+        stage='cl',
+        inputs=layers or dict(
+            cnn=['backbone.layer2', 'backbone.layer3'],
+            trans=['backbone.layers.0', 'backbone.layers.1']),
+        loss=dict(type='PairFeatureLoss'))
+    return dict(terms=terms)
 
 
 def test_feature_guidance_takes_the_named_layers(pair_cfg, batch):
-    model = build_pair(pair_cfg, pair_head=FEAT_HEAD).eval()
+    model = build_pair(pair_cfg, pair_head=feat_head()).eval()
     inputs, samples = batch
     # channels read by the dry forward: ResNet layer2/3 (16, 32), ViT 32
     assert [(p.in_channels, p.out_channels)
-            for p in model.pair_head.feat_loss.projs] == [(32, 16), (32, 32)]
+            for p in model.pair_head.terms['feat'].loss.projs] == [(32, 16),
+                                                                   (32, 32)]
     losses = model(inputs, samples, mode='loss')
     # the reference maps: the stock backbones' own multi-scale outputs of
     # the same weights (ResNet out_indices; ViT patch tokens as 'featmap',
@@ -249,13 +263,14 @@ def test_feature_guidance_takes_the_named_layers(pair_cfg, batch):
             x = layer(x)
         side = 4
         trans_maps.append(x[:, 1:].transpose(1, 2).reshape(8, 32, side, side))
-    torch.testing.assert_close(losses['loss_feat'],
-                               model.pair_head.feat_loss(cnn_maps, trans_maps))
+    torch.testing.assert_close(
+        losses['loss_feat'],
+        model.pair_head.terms['feat'].loss(cnn_maps, trans_maps))
 
 
 def test_feature_guidance_gradient_reaches_only_the_transformer(
         pair_cfg, batch):
-    model = build_pair(pair_cfg, pair_head=FEAT_HEAD)
+    model = build_pair(pair_cfg, pair_head=feat_head())
     inputs, samples = batch
     model(inputs, samples, mode='loss')['loss_feat'].backward()
     cnn_grads = [p.grad for p in model.cnn.parameters()]
@@ -263,12 +278,12 @@ def test_feature_guidance_gradient_reaches_only_the_transformer(
     assert model.trans.backbone.layers[0].ffn.layers[1].weight.grad.abs().sum(
     ) > 0
     assert all(p.grad.abs().sum() > 0
-               for p in model.pair_head.feat_loss.parameters())
+               for p in model.pair_head.terms['feat'].loss.parameters())
 
 
 def test_feature_guidance_is_off_with_its_stage(pair_cfg, batch):
-    model = build_pair(pair_cfg, pair_head=FEAT_HEAD)
-    model.pair_head.set_stage('KL only')
+    model = build_pair(pair_cfg, pair_head=feat_head())
+    model.pair_head.activate(['kl'])
     inputs, samples = batch
     assert 'loss_feat' not in model(inputs, samples, mode='loss')
 
@@ -279,9 +294,8 @@ def test_feature_guidance_is_off_with_its_stage(pair_cfg, batch):
     (dict(cnn=['backbone.layer2'], trans=[]), 'one transformer layer per'),
 ])
 def test_feature_guidance_rejects_bad_layers(pair_cfg, layers, match):
-    head = dict(FEAT_HEAD, feat_layers=layers)
     with pytest.raises(ValueError, match=match):
-        build_pair(pair_cfg, pair_head=head)
+        build_pair(pair_cfg, pair_head=feat_head(layers))
 
 
 @pytest.mark.parametrize('stage', ['backbone', 'neck', 'pre_logits'])
@@ -321,3 +335,8 @@ def test_feature_extractor_api_on_a_pair():
     model.pred_branch = 'cnn'
     (feat, ) = FeatureExtractor(model)(image)[0]
     assert feat.shape == (128, )  # the CNN's pooled stage 4
+
+
+def test_layer_terms_and_compile_are_refused_together(pair_cfg):
+    with pytest.raises(ValueError, match='record layers with forward hooks'):
+        build_pair(pair_cfg, pair_head=feat_head(), compile=True)

@@ -21,13 +21,22 @@ def teacher_ckpt(tiny_trans_cfg, tmp_path):
     return path, solo.state_dict()
 
 
-def build_dis(pair_cfg, ckpt):
+def dis_head(teacher, ckpt, teacher_mode='eval'):
+    """The paper's two terms, both from a frozen ``teacher`` branch."""
+    student = 'cnn' if teacher == 'trans' else 'trans'
+    paper = MODELS.get('PairLearningHead').PAPER_TERMS
+    return dict(
+        teacher_checkpoint=ckpt,
+        teacher_mode=teacher_mode,
+        terms={
+            name: dict(term, learner=student, source='teacher')
+            for name, term in paper.items()
+        })
+
+
+def build_dis(pair_cfg, ckpt, teacher='trans', **kwargs):
     model = MODELS.build(
-        dict(
-            pair_cfg,
-            teacher='trans',
-            teacher_checkpoint=ckpt,
-            pair_head=dict(restrict_grad=False)))
+        dict(pair_cfg, pair_head=dis_head(teacher, ckpt, **kwargs)))
     model.init_weights()
     return model
 
@@ -76,16 +85,28 @@ def test_training_steps_leave_teacher_untouched(pair_cfg, teacher_ckpt, batch):
                            model.cnn.state_dict()['head.fc.weight'])
 
 
+def test_teacher_mode_train_keeps_batch_statistics(pair_cfg, tiny_cnn_cfg,
+                                                   tmp_path):
+    # the control of a live partner's targets: BatchNorm in train mode
+    path = str(tmp_path / 'cnn.pth')
+    torch.save(dict(state_dict=MODELS.build(tiny_cnn_cfg).state_dict()), path)
+    model = build_dis(pair_cfg, path, teacher='cnn', teacher_mode='train')
+    model.train()
+    assert model.cnn.training and model.trans.training
+    assert not any(p.requires_grad for p in model.cnn.parameters())
+    model.eval()
+    assert not model.cnn.training
+    with pytest.raises(ValueError, match='`teacher_mode` must be one of'):
+        build_dis(pair_cfg, path, teacher_mode='frozen')
+
+
 def test_teacher_errors(pair_cfg, tmp_path, tiny_cnn_cfg):
-    with pytest.raises(ValueError, match='`teacher` must be one of'):
-        MODELS.build(dict(pair_cfg, teacher='vit', teacher_checkpoint='x'))
-    with pytest.raises(ValueError, match='needs `teacher_checkpoint`'):
-        MODELS.build(dict(pair_cfg, teacher='cnn'))
+    with pytest.raises(ValueError, match='go together'):
+        build_dis(pair_cfg, None)
     # a checkpoint of another model is refused when loading
     wrong = str(tmp_path / 'wrong.pth')
     torch.save(dict(state_dict=MODELS.build(tiny_cnn_cfg).state_dict()), wrong)
-    model = MODELS.build(
-        dict(pair_cfg, teacher='trans', teacher_checkpoint=wrong))
+    model = MODELS.build(dict(pair_cfg, pair_head=dis_head('trans', wrong)))
     with pytest.raises(RuntimeError, match='state_dict'):
         model.init_weights()
 
@@ -106,14 +127,8 @@ def test_student_kl_targets_the_teacher(pair_cfg, tiny_cnn_cfg, tiny_trans_cfg,
     solo = MODELS.build(dict(cnn=tiny_cnn_cfg, trans=tiny_trans_cfg)[teacher])
     path = str(tmp_path / 'teacher.pth')
     torch.save(dict(state_dict=solo.state_dict()), path)
-    model = MODELS.build(
-        dict(
-            pair_cfg,
-            teacher=teacher,
-            teacher_checkpoint=path,
-            pair_head=dict(restrict_grad=False)))
-    model.init_weights()
-    assert model.pair_head.kl_target == teacher
+    model = build_dis(pair_cfg, path, teacher=teacher)
+    assert model.pair_head.teacher == teacher
     model.train()
     inputs, samples = batch
     loss_kl = model(inputs, samples, mode='loss')['loss_kl']
@@ -127,13 +142,3 @@ def test_student_kl_targets_the_teacher(pair_cfg, tiny_cnn_cfg, tiny_trans_cfg,
     # the student learns from it
     loss_kl.backward()
     assert model._branch_fc(student).weight.grad.abs().sum() > 0
-
-
-def test_teacher_and_kl_target_must_agree(pair_cfg):
-    with pytest.raises(ValueError, match='kl_target'):
-        MODELS.build(
-            dict(
-                pair_cfg,
-                teacher='cnn',
-                teacher_checkpoint='x',
-                pair_head=dict(kl_target='trans')))

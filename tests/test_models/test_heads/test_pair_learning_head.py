@@ -1,295 +1,388 @@
+import copy
+
 import pytest
 import torch
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
 from mmpretrain.registry import MODELS
+from tiny_models import TINY_CNN, TINY_TRANS
 
 import vpl_mm  # noqa: F401
-from vpl_mm.models import PairContrastiveLoss, PairKLDivLoss
+from vpl_mm.models import PairContrastiveLoss
+
+CL = dict(type='PairContrastiveLoss', temperature=1.0)
+KL = dict(type='PairKLDivLoss', temperature=1.0)
+LAYERS = dict(cnn=['backbone.layer2'], trans=['backbone.layers.0'])
 
 
-def build_head(**kwargs):
-    cfg = dict(type='PairLearningHead', cnn_channels=6, trans_channels=4)
-    cfg.update(kwargs)
-    return MODELS.build(cfg)
+def branches(trans_dims=32):
+    trans = copy.deepcopy(TINY_TRANS)
+    trans['backbone']['arch']['embed_dims'] = trans_dims
+    trans['head']['in_channels'] = trans_dims
+    return dict(
+        cnn=MODELS.build(copy.deepcopy(TINY_CNN)), trans=MODELS.build(trans))
 
 
-def inputs(requires_grad=True):
+def build_head(trans_dims=32, **kwargs):
+    """A head prepared for the tiny branches (64-d CNN, 32-d ViT)."""
+    head = MODELS.build(dict(type='PairLearningHead', **kwargs))
+    head.prepare(branches(trans_dims))
+    return head
+
+
+def outputs(requires_grad=True, n=5, cnn=64, trans=32):
     g = torch.Generator().manual_seed(0)
-    tensors = [
-        torch.randn(5, 6, generator=g),
-        torch.randn(5, 4, generator=g),
-        torch.randn(5, 3, generator=g),
-        torch.randn(5, 3, generator=g)
-    ]
-    return [t.requires_grad_(requires_grad) for t in tensors]
+    out = {
+        name:
+        dict(
+            embed=torch.randn(n, size, generator=g),
+            logits=torch.randn(n, 3, generator=g),
+            layers=None)
+        for name, size in (('cnn', cnn), ('trans', trans))
+    }
+    for side in out.values():
+        for t in (side['embed'], side['logits']):
+            t.requires_grad_(requires_grad)
+    return out
 
 
-def test_values_follow_the_losses():
-    head = build_head(
-        cl_loss=dict(type='PairContrastiveLoss', temperature=0.5),
-        kl_loss=dict(type='PairKLDivLoss', temperature=2.0))
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    losses = head.loss(h_cnn, h_trans, z_cnn, z_trans)
-    assert set(losses) == {'loss_cl', 'loss_kl'}
-    expected_cl = PairContrastiveLoss(0.5)(head.proj(h_cnn), h_trans)
-    expected_kl = PairKLDivLoss(2.0)(z_cnn, z_trans)
-    torch.testing.assert_close(losses['loss_cl'], expected_cl)
-    torch.testing.assert_close(losses['loss_kl'], expected_kl)
+def kl(p_logits, q_logits, t=1.0):
+    """KL(p || q) of softmaxes at temperature t, per sample (float64)."""
+    p = (p_logits.detach().double() / t).softmax(1)
+    return (p * (p.log() - (q_logits.double() / t).log_softmax(1))).sum(1)
 
 
-@pytest.mark.parametrize('use_cl,use_kl,keys', [(True, False, {'loss_cl'}),
-                                                (False, True, {'loss_kl'}),
-                                                (False, False, set())])
-def test_flags_select_terms(use_cl, use_kl, keys):
+def test_default_table_is_the_paper_plm():
     head = build_head()
-    head.use_cl, head.use_kl = use_cl, use_kl
-    assert set(head.loss(*inputs())) == keys
-
-
-def test_restricted_gradients():
-    head = build_head()
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    losses = head.loss(h_cnn, h_trans, z_cnn, z_trans)
-    losses['loss_cl'].backward(retain_graph=True)
-    assert h_cnn.grad is None and z_cnn.grad is None
-    assert h_trans.grad.abs().sum() > 0
-    assert head.proj.weight.grad.abs().sum() > 0
-    losses['loss_kl'].backward()
-    assert z_trans.grad is None and z_cnn.grad.abs().sum() > 0
-
-
-def test_bi_gradients():
-    head = build_head(restrict_grad=False)
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    losses = head.loss(h_cnn, h_trans, z_cnn, z_trans)
-    losses['loss_cl'].backward()
-    losses['loss_kl'].backward()
-    for t in (h_cnn, h_trans, z_cnn, z_trans):
-        assert t.grad.abs().sum() > 0
-
-
-def test_projection_side():
-    head = build_head(proj_side='trans')
-    assert tuple(head.proj.weight.shape) == (6, 4)
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    loss = head.loss(h_cnn, h_trans, z_cnn, z_trans)['loss_cl']
+    assert list(head.terms) == ['cl', 'kl']
+    cl, kl_term = head.terms['cl'], head.terms['kl']
+    assert (cl.learner, cl.inputs, cl.stage) == ('trans', 'embed', 'cl')
+    assert (kl_term.learner, kl_term.inputs, kl_term.stage) == ('cnn',
+                                                                'logits', 'kl')
+    out = outputs()
+    losses = head.loss(out)
+    assert list(losses) == ['loss_cl', 'loss_kl']
+    h, z = ({k: out[k][f] for k in out} for f in ('embed', 'logits'))
     torch.testing.assert_close(
-        loss,
-        PairContrastiveLoss()(h_cnn, head.proj(h_trans)))
-    assert tuple(build_head().proj.weight.shape) == (4, 6)
+        losses['loss_cl'],
+        PairContrastiveLoss()(cl.proj(h['cnn']), h['trans']))
+    # eq. 6: KL(p_trans || p_cnn), by hand
+    torch.testing.assert_close(losses['loss_kl'].double(),
+                               kl(z['trans'], z['cnn']).mean())
+
+
+@pytest.mark.parametrize('groups,keys', [(['cl'], ['loss_cl']),
+                                         (['kl'], ['loss_kl']), ([], [])])
+def test_groups_select_terms(groups, keys):
+    head = build_head()
+    assert head.activate(groups)
+    assert not head.activate(groups)  # no change the second time
+    assert list(head.loss(outputs())) == keys == head.log_keys()
+    assert set(
+        head.log_keys(active=False)) == {'loss_cl', 'loss_kl'} - set(keys)
+
+
+def test_an_ungrouped_term_is_always_on():
+    head = build_head(
+        terms=dict(kd=dict(learner='trans', inputs='logits', loss=KL)))
+    head.activate([])
+    assert list(head.loss(outputs())) == ['loss_kd']
+
+
+def test_gradient_reaches_only_the_learner():
+    head = build_head()
+    out = outputs()
+    losses = head.loss(out)
+    losses['loss_cl'].backward(retain_graph=True)
+    assert out['cnn']['embed'].grad is None
+    assert out['trans']['embed'].grad.abs().sum() > 0
+    assert head.terms['cl'].proj.weight.grad.abs().sum() > 0
+    losses['loss_kl'].backward()
+    assert out['trans']['logits'].grad is None
+    assert out['cnn']['logits'].grad.abs().sum() > 0
+
+
+def test_bidirectional_reaches_both():
+    head = build_head(
+        terms=dict(
+            cl=dict(
+                learner='trans', inputs='embed', loss=CL, bidirectional=True),
+            kl=dict(
+                learner='cnn', inputs='logits', loss=KL, bidirectional=True)))
+    out = outputs()
+    sum(head.loss(out).values()).backward()
+    for side in out.values():
+        assert side['embed'].grad.abs().sum() > 0
+        assert side['logits'].grad.abs().sum() > 0
 
 
 def test_no_projection_for_equal_sizes():
-    head = MODELS.build(
-        dict(type='PairLearningHead', cnn_channels=4, trans_channels=4))
-    assert head.proj is None and not list(head.parameters())
+    head = build_head(trans_dims=64)
+    assert head.terms['cl'].proj is None and not list(head.parameters())
 
 
-def test_projection_stays_in_graph_when_cl_is_off():
+def test_projection_stays_in_graph_when_its_term_is_off():
     # DDP (find_unused_parameters=False) needs every parameter in the graph.
     head = build_head()
-    head.use_cl = False
-    head.loss(*inputs())['loss_kl'].backward()
-    assert head.proj.weight.grad is not None
-    assert head.proj.weight.grad.abs().sum() == 0
+    head.activate(['kl'])
+    head.loss(outputs())['loss_kl'].backward()
+    grad = head.terms['cl'].proj.weight.grad
+    assert grad is not None and grad.abs().sum() == 0
 
 
-def test_rejects_unknown_projection_side():
-    with pytest.raises(ValueError, match='proj_side'):
-        build_head(proj_side='both')
-
-
-def test_rejects_bad_temperatures():
-    with pytest.raises(ValueError, match='temperature'):
-        build_head(cl_loss=dict(type='PairContrastiveLoss', temperature=0))
-    with pytest.raises(ValueError, match='temperature'):
-        build_head(kl_loss=dict(type='PairKLDivLoss', temperature=-1))
-
-
-def test_kl_target_cnn_swaps_the_kl_and_its_restriction():
-    head = build_head(kl_target='cnn')
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    loss = head.loss(h_cnn, h_trans, z_cnn, z_trans)['loss_kl']
-    # KL(p_cnn || p_trans), by hand
-    p = z_cnn.detach().double().softmax(1)
-    expected = (
-        p *
-        (p.log() - z_trans.detach().double().log_softmax(1))).sum(1).mean()
-    torch.testing.assert_close(loss.double(), expected)
+def test_turned_around_kl_learns_the_cnn_prediction():
+    head = build_head(
+        terms=dict(kl=dict(learner='trans', inputs='logits', loss=KL)))
+    out = outputs()
+    loss = head.loss(out)['loss_kl']
+    torch.testing.assert_close(
+        loss.double(),
+        kl(out['cnn']['logits'], out['trans']['logits']).mean())
     loss.backward()  # the target (the CNN) is detached
-    assert z_cnn.grad is None and z_trans.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match='`kl_target` must be one of'):
-        build_head(kl_target='vit')
+    assert out['cnn']['logits'].grad is None
+    assert out['trans']['logits'].grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize('gate', ['target_better', 'target_correct'])
-def test_kl_gate_keeps_only_samples_where_the_target_is_no_worse(gate):
-    head = build_head(kl_gate=gate)
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    labels = torch.tensor([0, 1, 2, 0, 1])
-    loss = head.loss(h_cnn, h_trans, z_cnn, z_trans, labels)['loss_kl']
-    p_cnn, p_trans = z_cnn.softmax(1), z_trans.softmax(1)
-    keep = [
-        i for i in range(5)
-        if (p_trans[i, labels[i]] >= p_cnn[i, labels[i]] if gate ==
-            'target_better' else int(z_trans[i].argmax()) == labels[i])
-    ]
-    assert 0 < len(keep) < 5  # the gate does gate here
-    expected = PairKLDivLoss()(z_cnn[keep], z_trans[keep]) * len(keep) / 5
-    torch.testing.assert_close(loss, expected)
-    with pytest.raises(ValueError, match='needs the labels'):
-        head.loss(h_cnn, h_trans, z_cnn, z_trans)
-    with pytest.raises(ValueError, match='`kl_gate` must be one of'):
-        build_head(kl_gate='confident')
-
-
-def close(loss, expected):
-    """An fp32 loss against a float64 reference."""
-    assert loss.item() == pytest.approx(expected.item(), rel=1e-5, abs=1e-7)
-
-
-def kl_by_hand(target, student, temperature):
-    """KL(softmax(target/T) || softmax(student/T)) per sample, float64."""
-    p = (target.detach().double() / temperature).softmax(1)
-    log_q = (student.detach().double() / temperature).log_softmax(1)
-    return (p * (p.log() - log_q)).sum(1)
-
-
-def test_kd_is_cnn_to_trans_kl_with_t_squared_beside_eq6():
+def test_gate_keeps_only_samples_where_the_target_is_no_worse(gate):
     head = build_head(
-        kd_loss=dict(type='PairKLDivLoss', temperature=4.0, t_squared=True))
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    losses = head.loss(h_cnn, h_trans, z_cnn, z_trans)
-    assert set(losses) == {'loss_cl', 'loss_kd', 'loss_kl'}
-    # KL(p_cnn || p_trans) at T = 4, times T^2; eq. 6 unchanged beside it
-    close(losses['loss_kd'], 16 * kl_by_hand(z_cnn, z_trans, 4.0).mean())
-    close(losses['loss_kl'], kl_by_hand(z_trans, z_cnn, 1.0).mean())
-    losses['loss_kd'].backward()  # the CNN is the detached target
-    assert z_cnn.grad is None and z_trans.grad.abs().sum() > 0
+        terms=dict(
+            kl=dict(
+                learner='cnn',
+                inputs='logits',
+                gate=gate,
+                loss=dict(type='PairKLDivLoss', temperature=2.0))))
+    out = outputs(requires_grad=False, n=64)
+    labels = torch.randint(
+        0, 3, (64, ), generator=torch.Generator().manual_seed(1))
+    losses = head.loss(out, labels)
+    z_cnn, z_trans = out['cnn']['logits'], out['trans']['logits']
+    rows = torch.arange(64)
+    if gate == 'target_correct':
+        keep = z_trans.argmax(1) == labels
+    else:
+        p_t = (z_trans / 2).softmax(1)[rows, labels]
+        p_s = (z_cnn / 2).softmax(1)[rows, labels]
+        keep = p_t >= p_s
+    assert 0 < keep.sum() < 64
+    expected = (kl(z_trans, z_cnn, 2.0) * keep).sum() / 64
+    torch.testing.assert_close(losses['loss_kl'].double(), expected)
+    assert losses['kl_keep'].item() == pytest.approx(keep.float().mean())
+    with pytest.raises(ValueError, match='needs the labels'):
+        head.loss(out)
 
 
-def test_kd_hard_label_form():
-    head = build_head(kd_loss=dict(type='PairHardLabelLoss'))
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    loss = head.loss(h_cnn, h_trans, z_cnn, z_trans)['loss_kd']
-    expected = -z_trans.double().log_softmax(1)[torch.arange(5),
-                                                z_cnn.argmax(1)].mean()
-    close(loss, expected)
+def test_each_term_has_its_own_gate_at_its_temperature():
+    head = build_head(
+        terms=dict(
+            kd=dict(
+                learner='trans',
+                inputs='logits',
+                gate='target_better',
+                loss=dict(
+                    type='PairKLDivLoss', temperature=4.0, t_squared=True)),
+            kl=dict(
+                learner='cnn', inputs='logits', gate='target_correct',
+                loss=KL)))
+    out = outputs(requires_grad=False, n=64)
+    labels = torch.randint(
+        0, 3, (64, ), generator=torch.Generator().manual_seed(2))
+    losses = head.loss(out, labels)
+    z_cnn, z_trans = out['cnn']['logits'], out['trans']['logits']
+    rows = torch.arange(64)
+    keep_kd = (z_cnn / 4).softmax(1)[rows, labels] >= (z_trans /
+                                                       4).softmax(1)[rows,
+                                                                     labels]
+    torch.testing.assert_close(
+        losses['loss_kd'].double(),
+        16 * (kl(z_cnn, z_trans, 4.0) * keep_kd).sum() / 64)
+    keep_kl = z_trans.argmax(1) == labels
+    torch.testing.assert_close(losses['loss_kl'].double(),
+                               (kl(z_trans, z_cnn) * keep_kl).sum() / 64)
+    assert head.log_keys() == [
+        'loss_cl', 'loss_kl', 'kl_keep', 'loss_kd', 'kd_keep'
+    ]
 
 
-def test_each_direction_has_its_own_gate_at_its_temperature():
-    # sample 0: at T = 1 the transformer gives the true class more
-    # probability than the CNN (0.79 vs 0.53), at T = 4 less (0.45 vs 0.47);
-    # sample 1: the CNN is better at both
-    z_cnn = torch.tensor([[3.0, 2.9, -5.0], [0.0, 3.0, 0.0]])
-    z_trans = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.5, 0.0]])
-    labels = torch.tensor([0, 1])
-    rows = torch.arange(2)
-
-    def p(z, t):
-        return (z / t).softmax(1)[rows, labels]
-
-    # the flip this test relies on: sample 0 is 'CNN better' at T = 1 only
-    assert p(z_cnn, 1.)[0] < p(z_trans, 1.)[0]
-    assert p(z_cnn, 4.)[0] > p(z_trans, 4.)[0]
-    assert p(z_cnn, 1.)[1] > p(z_trans, 1.)[1]
-    assert p(z_cnn, 4.)[1] > p(z_trans, 4.)[1]
-    head = MODELS.build(
-        dict(
-            type='PairLearningHead',
-            cnn_channels=4,
-            trans_channels=4,
-            kl_loss=dict(type='PairKLDivLoss', temperature=4.0),
-            kl_gate='target_better',
-            kd_loss=dict(type='PairKLDivLoss', temperature=4.0),
-            kd_gate='target_better'))
-    h = torch.randn(2, 4)
-    losses = head.loss(h, h, z_cnn, z_trans, labels)
-    # at T = 4 the CNN is better on both samples: the CNN-to-transformer
-    # term keeps both, eq. 6 (transformer as target) keeps none
-    assert losses['kd_keep'].item() == 1.0
-    assert losses['kl_keep'].item() == 0.0
-    close(losses['loss_kd'], kl_by_hand(z_cnn, z_trans, 4.0).mean())
-    assert losses['loss_kl'].item() == 0.0
-    # at T = 1 sample 0 changes sides
-    head.kl_loss.temperature = head.kd_loss.temperature = 1.0
-    losses = head.loss(h, h, z_cnn, z_trans, labels)
-    assert losses['kd_keep'].item() == 0.5
-    assert losses['kl_keep'].item() == 0.5
-    close(losses['loss_kd'], kl_by_hand(z_cnn, z_trans, 1.0)[1] / 2)
-    close(losses['loss_kl'], kl_by_hand(z_trans, z_cnn, 1.0)[0] / 2)
-
-
-def test_mlp_projection_for_the_contrastive_term():
-    head = build_head(cl_proj=dict(out_channels=8))
-    assert head.proj is None
-    for side, size in (('cnn', 6), ('trans', 4)):
-        mlp = head.cl_proj[side]
-        assert [type(m).__name__ for m in mlp] == ['Linear', 'ReLU', 'Linear']
-        assert (mlp[0].in_features, mlp[0].out_features,
-                mlp[2].out_features) == (size, size, 8)
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    loss = head.loss(h_cnn, h_trans, z_cnn, z_trans)['loss_cl']
-
-    def mlp_by_hand(m, x):
-        return torch.relu(x @ m[0].weight.t() +
-                          m[0].bias) @ m[2].weight.t() + m[2].bias
-
+def test_hard_label_term_is_cross_entropy_to_the_partner_top1():
+    head = build_head(
+        terms=dict(
+            kd=dict(
+                learner='trans',
+                inputs='logits',
+                loss=dict(type='PairHardLabelLoss'))))
+    out = outputs()
+    loss = head.loss(out)['loss_kd']
     torch.testing.assert_close(
         loss,
-        PairContrastiveLoss()(mlp_by_hand(head.cl_proj['cnn'], h_cnn),
-                              mlp_by_hand(head.cl_proj['trans'], h_trans)))
-    loss.backward()  # restricted: the CNN's MLP learns, the CNN does not
-    assert h_cnn.grad is None and h_trans.grad.abs().sum() > 0
-    assert head.cl_proj['cnn'][0].weight.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match='unknown `cl_proj` keys'):
-        build_head(cl_proj=dict(out=8))
+        F.cross_entropy(out['trans']['logits'],
+                        out['cnn']['logits'].argmax(1)))
 
 
-def test_feature_guidance_reaches_only_the_transformer():
+def test_mlp_connector_per_branch():
     head = build_head(
-        feat_loss=dict(
-            type='PairFeatureLoss', cnn_channels=[3], trans_channels=[2]),
-        feat_layers=dict(cnn=['a'], trans=['b']))
-    f_cnn = torch.randn(5, 3, 2, 2, requires_grad=True)
-    f_trans = torch.randn(5, 2, 2, 2, requires_grad=True)
-    h_cnn, h_trans, z_cnn, z_trans = inputs()
-    losses = head.loss(
-        h_cnn,
-        h_trans,
-        z_cnn,
-        z_trans,
-        feats=dict(cnn=[f_cnn], trans=[f_trans]))
-    torch.testing.assert_close(losses['loss_feat'],
-                               head.feat_loss([f_cnn], [f_trans]))
-    losses['loss_feat'].backward()
-    assert f_cnn.grad is None and f_trans.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match='go together'):
-        build_head(
-            feat_loss=dict(
-                type='PairFeatureLoss', cnn_channels=[3], trans_channels=[2]))
+        terms=dict(
+            cl=dict(
+                learner='trans',
+                inputs='embed',
+                connector=dict(out_channels=16, hidden_channels=8),
+                loss=dict(type='PairContrastiveLoss', normalize=True))))
+    proj = head.terms['cl'].proj
+    assert [
+        tuple(proj[s][i].weight.shape) for s in ('cnn', 'trans')
+        for i in (0, 2)
+    ] == [(8, 64), (16, 8), (8, 32), (16, 8)]
+    out = outputs()
+    loss = head.loss(out)['loss_cl']
+    h = {k: out[k]['embed'] for k in out}
+    torch.testing.assert_close(
+        loss,
+        PairContrastiveLoss(normalize=True)(proj['cnn'](h['cnn']),
+                                            proj['trans'](h['trans'])))
+    loss.backward()  # the CNN's MLP learns, the CNN does not
+    assert h['cnn'].grad is None
+    assert proj['cnn'][0].weight.grad.abs().sum() > 0
 
 
-def test_stages_switch_the_terms_in_two_groups():
+def test_layer_term_reads_the_recorded_maps_and_teaches_the_learner():
     head = build_head(
-        kd_loss=dict(type='PairHardLabelLoss'), kl_gate='target_better')
-    labels = torch.tensor([0, 1, 2, 0, 1])
-    expected = {
-        'CL only': {'loss_cl', 'loss_kd'},
-        'CL + KL': {'loss_cl', 'loss_kd', 'loss_kl', 'kl_keep'},
-        'KL only': {'loss_kl', 'kl_keep'},
+        terms=dict(
+            feat=dict(
+                learner='trans',
+                inputs=LAYERS,
+                loss=dict(type='PairFeatureLoss'))))
+    loss_fn = head.terms['feat'].loss
+    # channels from one dry forward: ResNet layer2 (16), ViT tokens (32)
+    assert [tuple(p.weight.shape[:2]) for p in loss_fn.projs] == [(16, 32)]
+    out = outputs()
+    cnn_map = torch.randn(5, 16, 4, 4, requires_grad=True)
+    tokens = torch.randn(5, 1 + 16, 32, requires_grad=True)  # class token
+    out['cnn']['layers'], out['trans']['layers'] = [cnn_map], [tokens]
+    loss = head.loss(out)['loss_feat']
+    trans_map = tokens[:, 1:].transpose(1, 2).reshape(5, 32, 4, 4)
+    torch.testing.assert_close(loss, loss_fn([cnn_map], [trans_map]))
+    loss.backward()
+    assert cnn_map.grad is None and tokens.grad.abs().sum() > 0
+
+
+def test_terms_merge_into_the_paper_table():
+    head = build_head(
+        terms=dict(
+            cl=dict(loss=dict(temperature=0.5)),
+            kd=dict(learner='trans', inputs='logits', loss=KL)))
+    assert list(head.terms) == ['cl', 'kl', 'kd']  # new names after
+    cl = head.terms['cl']
+    assert (cl.learner, cl.stage, cl.loss.temperature) == ('trans', 'cl', 0.5)
+    # _delete_ replaces a term whole, as in MMEngine's configs
+    head = build_head(
+        terms=dict(
+            cl=dict(
+                _delete_=True,
+                learner='cnn',
+                inputs='embed',
+                loss=dict(type='PairContrastiveLoss'))))
+    assert (head.terms['cl'].learner, head.terms['cl'].stage) == ('cnn', None)
+
+
+def test_a_term_set_to_none_is_left_out():
+    head = build_head(
+        terms=dict(cl=dict(learner='trans', inputs='embed', loss=CL), kl=None))
+    assert list(head.terms) == ['cl']
+    assert list(head.loss(outputs())) == ['loss_cl']
+
+
+def test_scheduled_weight_is_applied_and_logged():
+    head = build_head(
+        terms=dict(
+            kl=dict(
+                learner='cnn',
+                inputs='logits',
+                loss=KL,
+                schedule=dict(type='LinearDecayWeight'))))
+    hub = MessageHub.get_current_instance()
+    hub.update_info('max_iters', 100)
+    hub.update_info('iter', 25)
+    out = outputs()
+    losses = head.loss(out)
+    assert losses['kl_weight'].item() == 0.75
+    torch.testing.assert_close(
+        losses['loss_kl'].double(),
+        0.75 * kl(out['trans']['logits'], out['cnn']['logits']).mean())
+    assert head.terms['kl'].log_keys() == ['loss_kl', 'kl_weight']
+
+
+def test_min_batch_names_the_term_that_needs_it():
+    assert build_head().min_batch() == (2, 'cl')
+    assert build_head(terms=dict(cl=None)).min_batch() == (1, None)
+
+
+def test_old_head_keys_are_upgraded():
+    state = {
+        'pair_head.proj.weight': 1,
+        'pair_head.cl_proj.cnn.0.bias': 2,
+        'pair_head.feat_loss.projs.0.weight': 3,
+        'cnn.backbone.proj.weight': 4,
+        'pair_head.terms.kl.x': 5
     }
-    for stage, keys in expected.items():
-        head.set_stage(stage)
-        assert set(head.loss(*inputs(), labels)) == keys
-        assert set(head.log_keys()) == keys
-        assert set(head.log_keys(active=False)) == (expected['CL + KL'] - keys)
-    assert head.set_stage('KL only') is False
-    assert head.set_stage('CL only') is True
-    with pytest.raises(ValueError, match='unknown stage'):
-        head.set_stage('warm-up')
+    MODELS.get('PairLearningHead').upgrade_keys(state, 'pair_head.')
+    assert state == {
+        'pair_head.terms.cl.proj.weight': 1,
+        'pair_head.terms.cl.proj.cnn.0.bias': 2,
+        'pair_head.terms.feat.loss.projs.0.weight': 3,
+        'cnn.backbone.proj.weight': 4,
+        'pair_head.terms.kl.x': 5
+    }
 
 
-def test_no_kl_term():
-    head = build_head(kl_loss=None)
-    head.set_stage('CL + KL')
-    assert set(head.loss(*inputs())) == {'loss_cl'}
+@pytest.mark.parametrize('term,match', [
+    (dict(learner='both'), '`learner` must be one of'),
+    (dict(source='friend'), '`source` must be one of'),
+    (dict(gate='always'), '`gate` must be one of'),
+    (dict(stage='warm'), '`stage` must be one of'),
+    (dict(inputs='tokens'), '`inputs` must be one of'),
+    (dict(inputs=dict(cnn=['a'], trans=[])), 'one transformer layer per'),
+    (dict(inputs='embed', gate='target_better'), "needs inputs='logits'"),
+    (dict(connector=dict(out_channels=8)), "needs inputs='embed'"),
+    (dict(source='ema', bidirectional=True), 'only a live partner'),
+    (dict(loss=dict(type='PairKLDivLoss', temperature=0)), 'temperature'),
+])
+def test_bad_terms_are_refused(term, match):
+    cfg = dict(learner='cnn', inputs='logits', loss=KL)
+    cfg.update(term)
+    ema = dict(momentum=0.1) if cfg.get('source') == 'ema' else None
+    with pytest.raises((ValueError, TypeError), match=match):
+        MODELS.build(
+            dict(type='PairLearningHead', terms=dict(new=cfg), ema=ema))
+
+
+def test_changing_a_terms_inputs_kind_needs_delete():
+    # MMEngine's merge rule: a dict does not merge into a string
+    with pytest.raises(TypeError, match='_delete_=True'):
+        build_head(terms=dict(kl=dict(inputs=LAYERS)))
+
+
+def test_bad_names_and_sources_are_refused():
+    with pytest.raises(ValueError, match="without 'loss'"):
+        build_head(
+            terms=dict(my_loss=dict(learner='cnn', inputs='logits', loss=KL)))
+    with pytest.raises(ValueError, match='`teacher_checkpoint`'):
+        build_head(terms=dict(cl=None, kl=dict(source='teacher')))
+    with pytest.raises(ValueError, match='`ema`'):
+        build_head(
+            terms=dict(
+                kl=dict(learner='cnn', inputs='logits', loss=KL,
+                        source='ema')))
+    with pytest.raises(ValueError, match='teaches the `trans` branch'):
+        # eq. 6 from a frozen transformer, the contrastive term still to it
+        build_head(
+            teacher_checkpoint='x.pth', terms=dict(kl=dict(source='teacher')))
+    with pytest.raises(ValueError, match='holds no term'):
+        build_head(terms=dict(cl=None, kl=None))
+    with pytest.raises(ValueError, match='has no module'):
+        build_head(
+            terms=dict(
+                feat=dict(
+                    learner='trans',
+                    inputs=dict(
+                        cnn=['backbone.layer9'], trans=['backbone.layers.0']),
+                    loss=dict(type='PairFeatureLoss'))))

@@ -1,8 +1,10 @@
+import copy
 from contextlib import nullcontext
 from typing import Collection, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
@@ -44,13 +46,16 @@ class PairLearningHead(BaseModule):
       :math:`KL(p_{trans} \| p_{cnn})`, the transformer's prediction
       detached, so that it teaches the CNN; on in the last two stages.
 
-    A config changes a term by its name, adds one with a new name, or drops
-    one by setting it to None (``terms=dict(kl=None)``); ``terms`` given
-    replaces the whole default table.
+    A config changes a term by its name, field by field as MMEngine merges
+    configs (``terms=dict(cl=dict(loss=dict(temperature=0.2)))``;
+    ``_delete_=True`` replaces a term whole), adds one with a new name
+    (after the others), or drops one by setting it to None
+    (``terms=dict(kl=None)``).
 
     Args:
-        terms (dict, optional): Name -> :class:`PairTerm` arguments, in
-            order. Defaults to None (:attr:`PAPER_TERMS`).
+        terms (dict, optional): Name -> :class:`PairTerm` arguments, merged
+            into :attr:`PAPER_TERMS`. Defaults to None (the paper's
+            table).
         ema (dict, optional): Config of the averaged model of terms with
             ``source='ema'`` (:class:`PartnerEMA`), e.g.
             ``dict(type='ExponentialMovingAverage', momentum=0.005)``.
@@ -102,10 +107,9 @@ class PairLearningHead(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
-        table = self.PAPER_TERMS if terms is None else terms
         self.terms = nn.ModuleDict({
             name: PairTerm(name, **cfg)
-            for name, cfg in table.items() if cfg is not None
+            for name, cfg in self.table(terms).items()
         })
         if not self.terms:
             raise ValueError(f'{owner}: `terms` holds no term')
@@ -130,6 +134,25 @@ class PairLearningHead(BaseModule):
         self.fc: Dict[str, str] = {}
         self.recorders: Dict[str, LayerRecorder] = {}
         self.extra_tokens: Dict[str, int] = {}
+
+    @classmethod
+    def table(cls, terms: Optional[dict] = None) -> Dict[str, dict]:
+        """The table of terms that ``terms`` make: merged into
+        :attr:`PAPER_TERMS` (see above), the terms set to None left out.
+
+        Example:
+            >>> table = PairLearningHead.table(dict(kl=None))
+            >>> list(table), table['cl']['learner']
+            (['cl'], 'trans')
+        """
+        table = Config(dict(terms=copy.deepcopy(cls.PAPER_TERMS)))
+        if terms:
+            table.merge_from_dict(dict(terms=copy.deepcopy(terms)))
+        return {
+            name: cfg
+            for name, cfg in table.to_dict()['terms'].items()
+            if cfg is not None
+        }
 
     def _teacher_branch(self) -> Optional[str]:
         """The branch the ``'teacher'`` terms read: the one no term
@@ -249,9 +272,10 @@ class PairLearningHead(BaseModule):
         """The fewest images per batch every term can take (a loss's
         ``min_batch``, e.g. 2 for eq. 3-5's contrastive term), with the
         term that needs it; ``(1, None)`` if none does."""
-        return max(((getattr(t.loss, 'min_batch', 1), t.name)
-                    for t in self.terms.values()),
-                   default=(1, None))
+        least, term = max(((getattr(t.loss, 'min_batch', 1), t.name)
+                           for t in self.terms.values()),
+                          key=lambda x: x[0])
+        return (least, term) if least > 1 else (1, None)
 
     def recording(self, branch: str, module: nn.Module):
         """A context that records, during the forwards of ``module`` (live

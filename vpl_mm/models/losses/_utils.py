@@ -35,8 +35,11 @@ def check_temperature(owner: str, temperature: float) -> float:
     return temperature
 
 
-def check_weight(owner: str, loss_weight: float) -> float:
-    """Return ``loss_weight`` as a float, or raise if it is negative.
+def check_weight(owner: str,
+                 loss_weight: float,
+                 key: str = 'loss_weight') -> float:
+    """Return a weight (``loss_weight`` or the weight named ``key``) as a
+    float, or raise if it is negative.
 
     A negative weight would make training maximise the term (push the
     branches apart) while the log shows a small loss; 0 switches it off.
@@ -45,9 +48,9 @@ def check_weight(owner: str, loss_weight: float) -> float:
         TypeError: not a number.
         ValueError: negative or not finite.
     """
-    loss_weight = _number(owner, 'loss_weight', loss_weight)
+    loss_weight = _number(owner, key, loss_weight)
     if not 0 <= loss_weight < float('inf'):
-        raise ValueError(f'{owner}: `loss_weight` must be finite and >= 0 '
+        raise ValueError(f'{owner}: `{key}` must be finite and >= 0 '
                          f'(0 switches the term off), got {loss_weight!r}')
     return loss_weight
 

@@ -17,7 +17,8 @@ def _as_buffers(module: nn.Module) -> None:
     for sub in module.modules():
         for name, param in list(sub._parameters.items()):
             del sub._parameters[name]
-            sub.register_buffer(name, param.detach())
+            sub.register_buffer(name,
+                                None if param is None else param.detach())
 
 
 class PartnerEMA(nn.Module):

@@ -1,12 +1,16 @@
+import importlib.util
 import json
+import os
 import os.path as osp
+import subprocess
 import sys
 
 import pytest
-from _utils import ROOT, python
 
-sys.path.insert(0, osp.join(ROOT, 'tools/analysis'))
-from plot_curves import plot, read_curves  # noqa: E402
+from vpl_mm.visualization import plot, read_curves
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools/analysis/plot_curves.py')
 
 PNG = b'\x89PNG\r\n\x1a\n'
 
@@ -84,7 +88,9 @@ def test_plot_writes_a_png(tmp_path):
 
 
 def test_cli_legend_names_run_and_branch(pair_run, tmp_path, monkeypatch):
-    import plot_curves
+    spec = importlib.util.spec_from_file_location('plot_curves', TOOL)
+    plot_curves = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plot_curves)
     drawn = {}
     monkeypatch.setattr(plot_curves, 'plot',
                         lambda lines, out, **kw: drawn.update(lines) or out)
@@ -92,7 +98,11 @@ def test_cli_legend_names_run_and_branch(pair_run, tmp_path, monkeypatch):
     assert sorted(drawn) == ['VPL cnn', 'VPL trans']
     # and for real, from the command line
     out = tmp_path / 'curves.png'
-    python('tools/analysis/plot_curves.py', str(pair_run), '--out', str(out))
+    subprocess.run([sys.executable, TOOL,
+                    str(pair_run), '--out',
+                    str(out)],
+                   env=dict(os.environ, PYTHONPATH=ROOT),
+                   check=True)
     with open(out, 'rb') as f:
         assert f.read(8) == PNG
 
