@@ -64,10 +64,13 @@ def tool_merge_args():
     for name in ('train', 'test'):
         tool = load_mmpretrain_tool(name)
         assert _signature(tool, 'merge_args') == ['cfg', 'args']
-        assert 'merge_args(cfg, args)' in inspect.getsource(tool.main)
+        assert _signature(tool, 'parse_args') == []
+        source = inspect.getsource(tool.main)
+        assert 'merge_args(cfg, args)' in source
+        assert 'args = parse_args()' in source
+        assert source.index('parse_args()') < source.index('Config.fromfile')
         # the parser is built from the module's argparse, in parse_args()
         assert 'argparse.ArgumentParser(' in inspect.getsource(tool.parse_args)
-        assert 'args = parse_args()' in inspect.getsource(tool.main)
 
 
 def get_flops_tool():
@@ -164,8 +167,9 @@ CONTRACTS = [
      'vpl_mm/models/classifiers/dml_classifier.py (refuses accumulation)'),
     (cls_head_get_loss, 'mmpretrain ClsHead._get_loss',
      'vpl_mm/models/classifiers/two_branch_classifier.py (branch_loss)'),
-    (tool_merge_args, "mmpretrain tools' merge_args(cfg, args), parse_args",
-     'vpl_mm/utils/launch.py (adapt_cfg_to_machine, add_our_flags)'),
+    (tool_merge_args, "mmpretrain tools' parse_args(), merge_args(cfg, "
+     "args)", 'vpl_mm/utils/launch.py (adapt_cfg_to_machine, '
+     'add_our_flags, the config checks)'),
     (get_flops_tool, "mmpretrain tools/analysis_tools/get_flops.py main",
      'vpl_mm/cli.py (flops: the stock tool per branch)'),
     (collect_results_drops_none, 'mmengine collect_results_cpu',

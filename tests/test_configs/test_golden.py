@@ -13,8 +13,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 import vpl_mm  # noqa: F401
-from vpl_mm.utils.checkpoint import state_dict_mismatch
-from vpl_mm.utils.model import upgraded_state_dict
+from vpl_mm.utils.checkpoint import state_dict_mismatch, upgraded_state_dict
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))

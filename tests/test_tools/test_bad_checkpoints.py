@@ -1,9 +1,13 @@
 """No number from a model that is not the one asked for: tools/test.py,
 train.py (--resume, load_from) and extract_branch.py on crafted files and
-config values, each ending with a one-line error that names the problem.
+config values, each ending with a one-line error that names the problem;
+the same refusals through MMPretrain's own tools, ``mim test`` and
+``Runner.from_cfg``, which build the Runner without our tools (the checks
+come with our configs).
 
 The tools run in this process (``run_mmpretrain_tool`` with ``sys.argv``
-set, as ``tools/test.py`` does), one in a subprocess for the real stderr."""
+set, as ``tools/test.py`` does; MMPretrain's ``main()`` alike), one of each
+in a subprocess for the real stderr."""
 import copy
 import os.path as osp
 import subprocess
@@ -14,16 +18,28 @@ import torch
 from _utils import ROOT
 
 import vpl_mm  # noqa: F401
-from vpl_mm.utils import run_mmpretrain_tool
+from vpl_mm.utils import (CheckpointError, load_mmpretrain_tool,
+                          run_mmpretrain_tool)
 
 
 def run_tool(name, monkeypatch, *args):
-    """The tool's exit message (None: it finished) and its metrics file."""
+    """Our tool's exit message (None: it finished)."""
     monkeypatch.setattr(sys, 'argv', [f'{name}.py', *map(str, args)])
     try:
         run_mmpretrain_tool(name)
     except SystemExit as e:
         return str(e.code)
+    return None
+
+
+def run_stock_tool(name, monkeypatch, *args):
+    """MMPretrain's own tool, in this process: the error it stops with
+    (None: it finished)."""
+    monkeypatch.setattr(sys, 'argv', [f'{name}.py', *map(str, args)])
+    try:
+        load_mmpretrain_tool(name).main()
+    except CheckpointError as e:
+        return str(e)
     return None
 
 
@@ -97,6 +113,52 @@ def test_test_tool_refuses(case, files, trained_pair, tmp_path, monkeypatch):
         'the model'
     assert message.startswith('test: error: checkpoint ' + path), message
     assert phrase in message and '\n' not in message, message
+    # MMPretrain's own test.py: the same refusal, word for word
+    stock = run_stock_tool('test', monkeypatch, trained_pair[0], path,
+                           '--work-dir', tmp_path)
+    assert stock == message[len('test: error: '):]
+
+
+def test_mim_test_refuses(files, trained_pair, tmp_path):
+    # `mim test` runs MMPretrain's tools/test.py in a new process
+    path, phrase = files['all_nan']
+    proc = subprocess.run([
+        'mim', 'test', 'mmpretrain', trained_pair[0], '--checkpoint', path,
+        '--work-dir',
+        str(tmp_path)
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env=dict(__import__('os').environ, PYTHONPATH=ROOT))
+    assert proc.returncode != 0
+    assert f'CheckpointError: checkpoint {path}: {phrase}' in proc.stderr
+    assert 'accuracy/top1' not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize('case', ['solo_cnn', 'all_nan'])
+def test_runner_from_cfg_refuses(case, files, trained_pair, tmp_path):
+    # a user's script: no tool of ours, no tool of MMPretrain's
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    path, phrase = files[case]
+    cfg = Config.fromfile(trained_pair[0])
+    cfg.work_dir, cfg.load_from = str(tmp_path), path
+    with pytest.raises(CheckpointError, match=phrase.replace('[', r'\[')):
+        Runner.from_cfg(cfg).test()
+
+
+@pytest.mark.parametrize('case', ['solo_cnn', 'all_nan'])
+def test_stock_train_load_from_refuses(case, files, trained_pair, tmp_path,
+                                       monkeypatch):
+    path, _ = files[case]
+    phrase = ('does not fit PairClassifier: none of its'
+              if case == 'solo_cnn' else 'non-finite weights')
+    message = run_stock_tool('train', monkeypatch, trained_pair[0],
+                             '--work-dir', tmp_path, '--cfg-options',
+                             f'load_from={path}')
+    assert message.startswith(f'checkpoint {path}') and phrase in message
+    assert not list(tmp_path.glob('*.pth'))  # not one iteration ran
 
 
 def test_test_tool_partial_load_on_request(files, trained_pair, tmp_path,
@@ -255,11 +317,47 @@ def test_bad_loss_options_fail_at_build(option, error, match, trained_pair,
     assert not list(tmp_path.glob('*.pth'))
 
 
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_missing_config_is_named(tool, tmp_path, monkeypatch):
+    missing = tmp_path / 'nope.py'
+    args = [missing] + (['ckpt.pth'] if tool == 'test' else [])
+    assert run_tool(tool, monkeypatch, *args) == \
+        f'{tool}: error: config {missing}: no such file'
+
+
+@pytest.mark.parametrize('option,message', [
+    ('model.pair_head.terms.cl.loss.temprature=0.1',
+     'model.pair_head.terms.cl.loss.temprature: PairContrastiveLoss takes '
+     'no `temprature` (did you mean `temperature`?); it takes '),
+    ('custom_hooks.0.xx=3', 'custom_hooks.0.xx: StageSwitchHook takes no '
+     '`xx` (did you mean `x`?); it takes by_epoch, x, y'),
+])
+def test_unknown_key_of_our_component_is_named(option, message, trained_pair,
+                                               tmp_path, monkeypatch):
+    got = run_tool('train', monkeypatch, trained_pair[0], '--work-dir',
+                   tmp_path, '--cfg-options', option)
+    assert got.startswith(f'train: error: {message}') and '\n' not in got
+
+
+def test_a_top_level_key_the_runner_ignores_is_named(trained_pair, tmp_path,
+                                                     monkeypatch):
+    logged = []
+    monkeypatch.setattr('vpl_mm.utils.launch.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    run_tool('train', monkeypatch, trained_pair[0], '--work-dir', tmp_path,
+             '--cfg-options', 'max_epochs=1', 'train_cfg.max_epochs=1',
+             'train_dataloader.batch_size=1')  # stops before iteration 1
+    assert logged == [
+        '--cfg-options max_epochs=... changes nothing: the Runner does not '
+        'read a top-level `max_epochs` (a config variable is used only '
+        'while the config is loaded): set train_cfg.max_epochs'
+    ]
+
+
 def test_rerun_without_resume_warns(trained_pair, tmp_path, monkeypatch):
     # a work dir of a previous run: one line says how to continue it
-    import vpl_mm.utils.launch as tools
     logged = []
-    monkeypatch.setattr(tools, 'print_log',
+    monkeypatch.setattr('vpl_mm.engine.hooks.checkpoint_fit_hook.print_log',
                         lambda msg, **kwargs: logged.append(msg))
     (tmp_path / 'last_checkpoint').write_text(trained_pair[1])
     args = ('--work-dir', tmp_path, '--cfg-options',
@@ -272,3 +370,10 @@ def test_rerun_without_resume_warns(trained_pair, tmp_path, monkeypatch):
     logged.clear()
     run_tool('train', monkeypatch, trained_pair[0], '--resume', *args)
     assert logged == []
+    # --resume with nothing to resume: said, and it starts afresh
+    (tmp_path / 'last_checkpoint').unlink()
+    run_tool('train', monkeypatch, trained_pair[0], '--resume', *args)
+    assert logged == [
+        f'--resume: {tmp_path} holds no checkpoint to resume (no '
+        'last_checkpoint): this run starts afresh'
+    ]

@@ -175,5 +175,6 @@ def test_resume_refuses_a_checkpoint_of_another_model(straight, tmp_path):
                           text=True,
                           env=dict(__import__('os').environ, PYTHONPATH=ROOT))
     assert proc.returncode != 0
-    assert 'Cannot resume: the checkpoint is of another model' in proc.stderr
+    assert (f"checkpoint {run / 'epoch_2.pth'}: cannot resume from it, it "
+            'is of another model than the PairClassifier') in proc.stderr
     assert "wrong shape ['cnn.backbone.layer1.0" in proc.stderr

@@ -138,12 +138,12 @@ def crafted_files(folder):
 
 
 def test_crafted_files_are_named_in_one_line(tmp_path):
-    from vpl_mm.utils import CheckpointError, load_checkpoint_file
+    from vpl_mm.utils import CheckpointError, read_checkpoint
     files, marker = crafted_files(tmp_path)
     for name, (_, phrase) in files.items():
         path = str(tmp_path / name)
         with pytest.raises(CheckpointError) as info:
-            load_checkpoint_file(path)
+            read_checkpoint(path)
         message = str(info.value)
         assert message.startswith(f'checkpoint {path}: '), message
         assert phrase in message, (name, message)
@@ -153,7 +153,36 @@ def test_crafted_files_are_named_in_one_line(tmp_path):
             info.value.__context__ is None or info.value.__suppress_context__)
     assert not marker.exists()  # no code from a file ran
     with pytest.raises(CheckpointError, match='none.pth: no such file'):
-        load_checkpoint_file(str(tmp_path / 'none.pth'))
+        read_checkpoint(str(tmp_path / 'none.pth'))
+
+
+def test_mmengine_reader_reads_what_it_read_before(tmp_path):
+    # The global change `import vpl_mm` makes to every config's checkpoint
+    # reading: the same objects as MMEngine's own load_from_local for every
+    # file that one reads (whatever their form: a config of someone else's
+    # may load a checkpoint that is not ours), errors in one line, a missing
+    # file still a FileNotFoundError.
+    from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
+
+    from vpl_mm.utils import CheckpointError
+    reader = CheckpointLoader._get_checkpoint_loader(str(tmp_path / 'x.pth'))
+    for name, obj in (('tensor', torch.arange(3)),
+                      ('model', dict(model={'w': torch.ones(2)},
+                                     epoch=3)), ('runner', None)):
+        path = str(tmp_path / f'{name}.pth')
+        if obj is None:
+            runner_like_checkpoint(path)
+        else:
+            torch.save(obj, path)
+        ours, stock = reader(path, 'cpu'), load_from_local(path, 'cpu')
+        assert type(ours) is type(stock)
+        if torch.is_tensor(ours):
+            assert torch.equal(ours, stock)
+        else:
+            assert ours.keys() == stock.keys()
+    with pytest.raises(FileNotFoundError) as info:
+        reader(str(tmp_path / 'none.pth'), 'cpu')
+    assert isinstance(info.value, CheckpointError)
 
 
 def test_good_files_load_in_every_format(tmp_path):

@@ -16,7 +16,7 @@ from mmengine.config import Config, ConfigDict
 
 from vpl_mm.models.utils import BRANCHES
 from vpl_mm.utils.atomic import atomic_write
-from vpl_mm.utils.checkpoint import check_fits, load_checkpoint_file
+from vpl_mm.utils.checkpoint import check_fits, read_checkpoint
 
 DATALOADERS = ('val_dataloader', 'test_dataloader')
 EVALUATORS = ('val_evaluator', 'test_evaluator')
@@ -167,7 +167,7 @@ def extract_branch(config: str,
                            f'{model_type or "missing"}, not PairClassifier')
     if cfg.model.get(branch) is None:
         raise ExtractError(f'{config} has no `model.{branch}` branch')
-    ckpt = load_checkpoint_file(checkpoint)
+    ckpt = read_checkpoint(checkpoint)
     pair_state, ema = _pair_weights(ckpt, use_ema)
     state = _strip(pair_state, f'{branch}.')
     if not state:

@@ -48,8 +48,8 @@ def check_branch_checkpoint(model_cfg, checkpoint: str) -> None:
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
-    from vpl_mm.utils.checkpoint import check_fits, load_checkpoint_file
-    ckpt = load_checkpoint_file(checkpoint)
+    from vpl_mm.utils.checkpoint import check_fits, read_checkpoint
+    ckpt = read_checkpoint(checkpoint)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         expected = MODELS.build(copy.deepcopy(model_cfg.model)).state_dict()
     check_fits(

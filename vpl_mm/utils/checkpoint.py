@@ -1,14 +1,22 @@
-"""Reading checkpoints safely, and checking that they fit the model.
+"""Checkpoints: reading them safely, and whether one fits a model.
 
-Since torch 2.6, ``torch.load`` defaults to ``weights_only=True`` and MMEngine
-0.10.7 does not pass the argument, so resuming from a Runner checkpoint fails
-on the objects its message hub holds. Rather than switch the safety off, we
-allow-list the exact classes MMEngine checkpoints contain.
+Reading. Since torch 2.6, ``torch.load`` defaults to ``weights_only=True``
+and MMEngine 0.10.7 does not pass the argument, so resuming from a Runner
+checkpoint fails on the objects its message hub holds. Rather than switch
+the safety off, we allow-list the exact classes MMEngine checkpoints contain.
+:func:`load_checkpoint_file` is MMEngine's reader of local files once
+vpl_mm is imported: it returns what MMEngine's own reader returns for every
+file that one reads, and says in one line what is wrong with a file it
+cannot read (:class:`CheckpointError`). :func:`read_checkpoint` also wants a
+checkpoint's form (a dict with ``state_dict``, or a plain state dict): what
+vpl_mm's own readers (export, :class:`CheckpointFitHook`) accept.
 
-Every checkpoint read (train ``--resume`` / ``load_from``, test, the DIS
-teacher, branch extraction and export) goes through
-:func:`load_checkpoint_file`, which says in one line what is wrong with a
-file that cannot be a checkpoint (:class:`CheckpointError`).
+Fitting. :func:`state_dict_mismatch`, :func:`nonfinite_tensors` and
+:func:`check_fits` compare a state dict with a model's, after the key
+renames the model's modules apply on load (:func:`upgraded_state_dict`);
+:func:`model_state_shapes` gives a model's keys and full shapes, also when
+FSDP shards it. Which mismatch a run refuses is
+:class:`CheckpointFitHook`'s decision.
 """
 import os.path as osp
 import pickle
@@ -17,10 +25,12 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
+import torch.nn as nn
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .errors import CheckpointError
+from .errors import CheckpointError, CheckpointNotFoundError
+from .model import bare_model
 
 # The statistics every HistoryBuffer registers when the first one is built;
 # methods added with HistoryBuffer.register_statistics count too.
@@ -75,12 +85,18 @@ def checkpoint_safe_globals() -> List[Any]:
 
 def register_checkpoint_safe_globals() -> None:
     """Allow-list :func:`checkpoint_safe_globals` for ``torch.load``, and
-    make :func:`load_checkpoint_file` MMEngine's reader of local files."""
+    make :func:`load_checkpoint_file` MMEngine's reader of local files.
+
+    The two global changes that ``import vpl_mm`` makes to how any config
+    reads checkpoints (canaries: tests/test_utils/test_checkpoint.py): the
+    allow-list (a Runner checkpoint can be read at all under torch >= 2.6),
+    and the wording of the errors for files that cannot be read.
+    """
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(checkpoint_safe_globals())
     # Replaces mmengine/runner/checkpoint.py load_from_local, the loader of
-    # plain paths (prefix ''), which lets torch.load's own errors through;
-    # canary: tests/test_upstream_contract.py.
+    # plain paths (prefix ''), to name the file in one line where torch.load
+    # fails; same result otherwise (canary: tests/test_upstream_contract.py).
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_checkpoint_file, force=True)
 
@@ -94,8 +110,9 @@ _ZIP_MAGIC = b'PK\x03\x04'
 
 def load_checkpoint_file(filename: str,
                          map_location: Any = 'cpu',
-                         logger: Optional[Any] = None) -> dict:
-    """Read a checkpoint with ``torch.load(weights_only=True)``.
+                         logger: Optional[Any] = None) -> Any:
+    """Read a file with ``torch.load(weights_only=True)``, as MMEngine's
+    ``load_from_local`` does, with one-line errors.
 
     Args:
         filename (str): A local file.
@@ -103,18 +120,18 @@ def load_checkpoint_file(filename: str,
         logger: Unused; MMEngine's loaders take it.
 
     Returns:
-        dict: The checkpoint: a dict with ``state_dict`` (a Runner or
-        exported checkpoint), or a plain state dict of tensors.
+        What ``torch.load`` returns (for a checkpoint: a dict).
 
     Raises:
-        CheckpointError: naming the file and what is wrong, in one line: no
-            such file, empty, truncated or damaged, not a PyTorch
-            checkpoint, a class outside the allow-list (named: no code from
-            a file is run), or not a dict with ``state_dict``.
+        CheckpointError: naming the file and what is wrong, in one line:
+            empty, truncated or damaged, not a PyTorch checkpoint, a class
+            outside the allow-list (named: no code from a file is run).
+            No such file: :class:`CheckpointNotFoundError`, also a
+            ``FileNotFoundError`` (what MMEngine's reader raises).
     """
     path = osp.expanduser(str(filename))
     if not osp.isfile(path):
-        raise CheckpointError(f'checkpoint {filename}: no such file')
+        raise CheckpointNotFoundError(f'checkpoint {filename}: no such file')
     size = osp.getsize(path)
     if size == 0:
         raise CheckpointError(f'checkpoint {filename}: the file is empty '
@@ -144,12 +161,26 @@ def load_checkpoint_file(filename: str,
         raise CheckpointError(f'checkpoint {filename}: not a PyTorch '
                               f'checkpoint ({size} bytes that torch.load '
                               'cannot read)') from None
-    return checked_checkpoint(checkpoint, filename)
+    return checkpoint
+
+
+def read_checkpoint(filename: str, map_location: Any = 'cpu') -> dict:
+    """:func:`load_checkpoint_file`, then :func:`checked_checkpoint`.
+
+    Raises:
+        CheckpointError: as those two say.
+    """
+    return checked_checkpoint(
+        load_checkpoint_file(filename, map_location), filename)
 
 
 def checked_checkpoint(checkpoint: Any, filename: str) -> dict:
     """``checkpoint`` if it is a dict with a ``state_dict`` dict, or a plain
-    state dict of tensors; else a :class:`CheckpointError`."""
+    state dict of tensors.
+
+    Raises:
+        CheckpointError: naming the file and what it holds instead.
+    """
     if not isinstance(checkpoint, dict):
         raise CheckpointError(
             f'checkpoint {filename}: it holds a {type(checkpoint).__name__}, '
@@ -181,6 +212,19 @@ def _names(keys: List[str], limit: int = 5) -> str:
     return ', '.join(keys[:limit]) + (f' and {more} more' if more > 0 else '')
 
 
+def check_finite(state: Dict[str, torch.Tensor], filename: str) -> None:
+    """Refuse a state dict with NaN / inf weights.
+
+    Raises:
+        CheckpointError: naming the first few tensors that are not finite.
+    """
+    bad = nonfinite_tensors(state)
+    if bad:
+        raise CheckpointError(
+            f'checkpoint {filename}: non-finite weights (NaN or inf) in '
+            f'{_names(bad)}')
+
+
 def check_fits(state: Dict[str, torch.Tensor], expected: Dict[str,
                                                               torch.Tensor],
                filename: str, model_name: str) -> None:
@@ -194,11 +238,7 @@ def check_fits(state: Dict[str, torch.Tensor], expected: Dict[str,
     if mismatch:
         raise CheckpointError(
             f'checkpoint {filename} does not fit {model_name} ({mismatch})')
-    bad = nonfinite_tensors(state)
-    if bad:
-        raise CheckpointError(
-            f'checkpoint {filename}: non-finite weights (NaN or inf) in '
-            f'{_names(bad)}')
+    check_finite(state, filename)
 
 
 def state_dict_mismatch(state: Dict[str, torch.Tensor],
@@ -223,3 +263,44 @@ def state_dict_mismatch(state: Dict[str, torch.Tensor],
         return ''
     return (f'missing {missing[:5]}, unexpected {unexpected[:5]}, wrong '
             f'shape {wrong[:5]}')
+
+
+def upgraded_state_dict(model: nn.Module, state: dict) -> dict:
+    """``state`` with the keys renamed as ``model``'s modules rename them on
+    load (a module's ``upgrade_keys(state, prefix)``, e.g.
+    ``PairLearningHead``'s for checkpoints older than its table of terms):
+    what ``load_state_dict`` compares with the model's own keys."""
+    state = dict(state)
+    for name, module in model.named_modules():
+        upgrade = getattr(module, 'upgrade_keys', None)
+        if callable(upgrade):
+            upgrade(state, f'{name}.' if name else '')
+    return state
+
+
+def model_state_shapes(model: nn.Module) -> Dict[str, torch.Tensor]:
+    """The model's state-dict keys, with their full (unsharded) shapes.
+
+    Under FSDP (MMEngine's ``FlexibleRunner`` + ``FSDPStrategy``) the
+    wrapped module's parameters are flattened shards; their names and shapes
+    are read inside ``summon_full_params`` (values: ``meta`` tensors).
+    Elsewhere: the unwrapped model's own ``state_dict()``.
+    """
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+    if not isinstance(model, FSDP):
+        return bare_model(model).state_dict()
+    shapes = {}
+    with FSDP.summon_full_params(model, writeback=False):
+        for prefix, module in model.module.named_modules():
+            tensors = list(module.named_parameters(recurse=False)) + [
+                (name, buf)
+                for name, buf in module.named_buffers(recurse=False)
+                if name not in module._non_persistent_buffers_set
+            ]
+            for name, tensor in tensors:
+                key = f'{prefix}.{name}' if prefix else name
+                for wrapper in ('_fsdp_wrapped_module.',
+                                '_checkpoint_wrapped_module.'):
+                    key = key.replace(wrapper, '')
+                shapes[key] = torch.empty(tensor.shape, device='meta')
+    return shapes

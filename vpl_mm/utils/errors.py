@@ -1,4 +1,4 @@
-"""The errors of bad input that vpl_mm's tools report in one line."""
+"""The errors of bad input that vpl_mm reports in one line."""
 
 
 class InputError(Exception):
@@ -12,6 +12,11 @@ class InputError(Exception):
 
 class CheckpointError(InputError, ValueError):
     """A checkpoint that cannot be read, or does not fit the model."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """No such checkpoint file (also the ``FileNotFoundError`` that
+    MMEngine's reader of local files raises)."""
 
 
 class ConfigError(InputError, ValueError):

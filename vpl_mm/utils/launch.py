@@ -19,7 +19,6 @@ import os.path as osp
 import subprocess
 import sys
 from types import ModuleType, SimpleNamespace
-from typing import Optional
 
 import mmpretrain
 import torch
@@ -204,33 +203,28 @@ def add_tensorboard(cfg) -> None:
     visualizer['vis_backends'] = backends
 
 
-def add_fit_checks(cfg, strict_load: bool) -> None:
-    """Put :class:`CheckpointFitHook` (``strict`` as given) and
-    :class:`DataFitHook` in ``cfg.custom_hooks``, in place of any the config
-    has: a config dumped by a training run carries the training's
-    ``strict=False``, which must not reach a test."""
-    fit_hooks = ('CheckpointFitHook', 'DataFitHook')
-    hooks = [
+# the hooks of configs/_base_/default_runtime.py that check what a run loads
+# and reads, by their default_hooks names
+FIT_HOOKS = dict(checkpoint_fit='CheckpointFitHook', data_fit='DataFitHook')
+
+
+def add_fit_checks(cfg, partial_load: bool) -> None:
+    """Give ``cfg`` the checks of our configs' runtime:
+    :class:`CheckpointFitHook` and :class:`DataFitHook` in
+    ``default_hooks`` (kept as the config has them; added to a config that
+    does not inherit ours; not where the config sets them to None), and
+    none of them in ``custom_hooks`` (where configs dumped by older vpl_mm
+    versions put them)."""
+    hooks = cfg.setdefault('default_hooks', {})
+    for key, kind in FIT_HOOKS.items():
+        if key not in hooks:
+            hooks[key] = dict(type=kind)
+    if partial_load and hooks.get('checkpoint_fit') is not None:
+        hooks['checkpoint_fit']['partial_load'] = True
+    cfg.custom_hooks = [
         h for h in cfg.get('custom_hooks') or []
-        if str(h.get('type')).split('.')[-1] not in fit_hooks
+        if str(h.get('type')).split('.')[-1] not in FIT_HOOKS.values()
     ]
-    cfg.custom_hooks = hooks + [
-        dict(type='CheckpointFitHook', strict=strict_load),
-        dict(type='DataFitHook')
-    ]
-
-
-def resume_hint(cfg) -> Optional[str]:
-    """The warning for a training run that starts afresh in a work dir that
-    already holds ``last_checkpoint`` (MMEngine starts over silently and
-    overwrites it), or None."""
-    work_dir = cfg.get('work_dir')
-    if cfg.get('resume') or not work_dir or not osp.isfile(
-            osp.join(work_dir, 'last_checkpoint')):
-        return None
-    return (f'{work_dir} holds a previous run (last_checkpoint); this run '
-            'starts afresh and overwrites its checkpoints: add --resume to '
-            'continue it')
 
 
 def exit_on_input_error(tool: str, main) -> None:
@@ -290,42 +284,52 @@ def run_mmpretrain_tool(name: str) -> None:
     ``--cfg-options`` parser cannot express a list of dicts, so that is the
     switch that needs no config edit).
 
-    Every run gets :class:`CheckpointFitHook` and :class:`DataFitHook`:
-    ``test`` refuses a checkpoint that does not fit the model or holds
-    NaN / inf weights, unless ``--partial-load`` (ours) asks to load what
-    fits; ``train``'s ``load_from`` may load
-    part of a model and logs what it skips. A bad checkpoint file or config
-    value ends the run with one line (:func:`exit_on_input_error`).
+    The checks that our configs carry (:class:`CheckpointFitHook`,
+    :class:`DataFitHook`) are added to a config that does not inherit
+    ours (:func:`add_fit_checks`); ``test`` refuses a checkpoint that does
+    not fit the model or holds NaN / inf weights, unless ``--partial-load``
+    (ours) asks to load what fits. Before anything is built, a
+    missing config file, a key that a vpl_mm component does not take
+    (:func:`check_component_args`) and a ``--cfg-options`` key that changes
+    nothing (:func:`ignored_options`, a warning) are named. A bad file or
+    config value ends the run with one line (:func:`exit_on_input_error`).
 
     Args:
         name (str): Tool name, ``'train'`` or ``'test'``.
     """
+    from .config_check import check_component_args, ignored_options
+    from .errors import ConfigError
     if not torch.cuda.is_available():
         keep_freed_memory()
     tool = load_mmpretrain_tool(name)
     add_our_flags(tool, name)
-    stock_merge_args = tool.merge_args
+    stock_parse_args, stock_merge_args = tool.parse_args, tool.merge_args
+
+    def parse_args():
+        args = stock_parse_args()
+        if not osp.isfile(args.config):
+            raise ConfigError(f'config {args.config}: no such file')
+        return args
 
     def merge_args(cfg, args):
         cfg = adapt_cfg_to_machine(stock_merge_args(cfg, args))
         if getattr(args, 'tensorboard', False):
             add_tensorboard(cfg)
-        partial_load = getattr(args, 'partial_load', False)
-        add_fit_checks(cfg, strict_load=name == 'test' and not partial_load)
-        hint = resume_hint(cfg) if name == 'train' else None
-        if hint:
-            print_log(hint, logger='current', level=logging.WARNING)
+        add_fit_checks(cfg, partial_load=getattr(args, 'partial_load', False))
+        check_component_args(cfg)
+        for warning in ignored_options(cfg, args.cfg_options):
+            print_log(warning, logger='current', level=logging.WARNING)
         start_cpu_process_group(cfg)
         return cfg
 
-    # Replaces the attribute that MMPretrain's tools/{train,test}.py main()
-    # calls between parsing and building the Runner: the one point where the
-    # config is final and nothing is built yet. The least bad choice: a
-    # launcher that called main() could not reach the merged config (the
-    # tool parses sys.argv and builds the Runner in one function), and a
-    # config pre-processing step would miss the command-line options
-    # (canary: test_upstream_contract).
-    tool.merge_args = merge_args
+    # Replace the attributes that MMPretrain's tools/{train,test}.py main()
+    # calls: parse_args, and merge_args, between parsing and building the
+    # Runner: the one point where the config is final and nothing is built
+    # yet. The least bad choice: a launcher that called main() could not
+    # reach the merged config (the tool parses sys.argv and builds the
+    # Runner in one function), and a config pre-processing step would miss
+    # the command-line options (canary: test_upstream_contract).
+    tool.parse_args, tool.merge_args = parse_args, merge_args
     exit_on_input_error(name, tool.main)
     # Tear the process group down, all ranks together, before the
     # interpreter exits: a gloo group left to die with the process can abort

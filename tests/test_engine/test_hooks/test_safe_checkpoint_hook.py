@@ -22,7 +22,6 @@ class FakeRunner:
         self.epoch = 0
         self.iter = 0
         self.model = torch.nn.Linear(2, 2)
-        self._resume = False
 
     def save_checkpoint(self, out_dir, filename, *args, **kwargs):
         if filename == self.fail_at:  # the process dies while writing
@@ -76,20 +75,3 @@ def test_writes_through_the_atomic_backend(tmp_path):
     hook = HOOKS.build(dict(type='SafeCheckpointHook'))
     hook.before_train(FakeRunner(tmp_path))
     assert isinstance(hook.file_backend, AtomicLocalBackend)
-
-
-def test_resume_refuses_another_model(tmp_path):
-    hook = HOOKS.build(dict(type='SafeCheckpointHook'))
-    runner = FakeRunner(tmp_path)
-    runner._resume = True
-    other = torch.nn.Linear(3, 2).state_dict()
-    with pytest.raises(ValueError, match=r"wrong shape \['weight'\]"):
-        hook.after_load_checkpoint(runner, dict(state_dict=other))
-    with pytest.raises(ValueError, match=r"missing \['bias'\]"):
-        hook.after_load_checkpoint(
-            runner, dict(state_dict=dict(weight=torch.zeros(2, 2))))
-    hook.after_load_checkpoint(runner,
-                               dict(state_dict=runner.model.state_dict()))
-    # load_from (not a resume) may load part of a model on purpose
-    runner._resume = False
-    hook.after_load_checkpoint(runner, dict(state_dict=other))

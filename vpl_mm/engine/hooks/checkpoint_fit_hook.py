@@ -1,120 +1,145 @@
 import logging
+import os.path as osp
 import re
-from typing import Dict
 
-import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from mmengine.runner import BaseLoop
 from mmpretrain.registry import HOOKS
 
-from vpl_mm.utils.checkpoint import check_fits, state_dict_mismatch
+from vpl_mm.utils.checkpoint import (check_finite, check_fits,
+                                     checked_checkpoint, model_state_shapes,
+                                     state_dict_mismatch, upgraded_state_dict)
 from vpl_mm.utils.errors import CheckpointError
-from vpl_mm.utils.model import bare_model, upgraded_state_dict
+from vpl_mm.utils.model import bare_model
 
 
-def _full_state_shapes(model) -> Dict[str, torch.Tensor]:
-    """The model's state-dict keys, with their full (unsharded) shapes.
-
-    Under FSDP (MMEngine's ``FlexibleRunner`` + ``FSDPStrategy``) the
-    wrapped module's parameters are flattened shards; their names and shapes
-    are read inside ``summon_full_params`` (values: ``meta`` tensors).
-    """
-    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-    if not isinstance(model, FSDP):
-        return bare_model(model).state_dict()
-    shapes = {}
-    with FSDP.summon_full_params(model, writeback=False):
-        for prefix, module in model.module.named_modules():
-            tensors = list(module.named_parameters(recurse=False)) + [
-                (name, buf)
-                for name, buf in module.named_buffers(recurse=False)
-                if name not in module._non_persistent_buffers_set
-            ]
-            for name, tensor in tensors:
-                key = f'{prefix}.{name}' if prefix else name
-                for wrapper in ('_fsdp_wrapped_module.',
-                                '_checkpoint_wrapped_module.'):
-                    key = key.replace(wrapper, '')
-                shapes[key] = torch.empty(tensor.shape, device='meta')
-    return shapes
+def training(runner) -> bool:
+    """Whether ``runner`` is in ``train()``, which builds its train loop
+    before it loads a checkpoint (``val()`` and ``test()`` do not)."""
+    return isinstance(runner._train_loop, BaseLoop)
 
 
-def check_resume_fits(runner, checkpoint: dict) -> None:
-    """Refuse to resume ``runner`` from a checkpoint of another model.
-
-    MMEngine loads a resumed checkpoint non-strictly and only warns. Called
-    by the hooks that receive the checkpoint first (``after_load_checkpoint``
-    of :class:`SafeCheckpointHook` and :class:`SafeEMAHook`); does nothing
-    for ``load_from``, which may load part of a model on purpose.
-
-    Raises:
-        ValueError: naming the keys that do not fit.
-    """
-    if not getattr(runner, '_resume', False):
-        return
-    model = bare_model(runner.model)
-    mismatch = state_dict_mismatch(
-        upgraded_state_dict(model, checkpoint.get('state_dict', {})),
-        _full_state_shapes(runner.model))
-    if mismatch:
-        raise CheckpointError(
-            'Cannot resume: the checkpoint is of another model than '
-            f'{type(model).__name__} of this config ({mismatch}). '
-            'Resume with the config it was trained with.')
+def last_checkpoint(work_dir: str):
+    """The path that ``work_dir/last_checkpoint`` names (what MMEngine's
+    ``--resume`` without a path resumes from), or None."""
+    path = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return f.read().strip() or None
 
 
 @HOOKS.register_module()
 class CheckpointFitHook(Hook):
-    """Refuse to report numbers from a checkpoint that is not the model's.
+    """Refuse to run on a checkpoint that is not the model's.
 
-    MMEngine's ``Runner.load_checkpoint`` (``load_from``, as ``tools/test.py``
-    sets it) loads non-strictly and only warns, so a checkpoint of another
-    model, with missing or reshaped tensors, or with NaN weights, is scored
-    as if it were the model. This hook sees the checkpoint first (priority
-    ``VERY_HIGH``) and:
+    Every config of ours has it (``default_hooks.checkpoint_fit``, from
+    ``configs/_base_/default_runtime.py``), so it checks whoever builds the
+    Runner: our tools, MMPretrain's ``tools/train.py`` / ``test.py``,
+    ``mim train`` / ``mim test``, ``Runner.from_cfg(cfg)`` in a script.
+    MMEngine's ``Runner.load_checkpoint`` (``load_from``, which
+    ``tools/test.py`` sets; ``--resume``) loads non-strictly and only warns,
+    so a checkpoint of another model, with missing or reshaped tensors, or
+    with NaN weights, would be trained on or scored as if it were the model.
+    This hook sees the checkpoint first (``after_load_checkpoint``, priority
+    ``VERY_HIGH``) and refuses, naming the file and the keys
+    (:class:`CheckpointError`):
 
-    - on resume, refuses a checkpoint of another model
-      (:func:`check_resume_fits`);
-    - with ``strict=True`` (``tools/test.py``'s default), refuses a
-      ``load_from`` checkpoint whose keys or shapes differ from the model's
-      (the first few keys each way) or whose weights are not finite (the
-      tensors named);
-    - with ``strict=False`` (training's ``load_from``, which may load part of
-      a model on purpose, e.g. Table 5's transfer configs with new heads;
-      ``tools/test.py --partial-load``), logs what is not loaded.
+    - what is no checkpoint (not a dict with ``state_dict``, nor a plain
+      state dict);
+    - on resume: a checkpoint of another model (any key or shape differs),
+      or with non-finite (NaN / inf) weights;
+    - testing or validating: a checkpoint whose keys or shapes differ from
+      the model's, or with non-finite weights; with ``partial_load=True``
+      (``tools/test.py --partial-load``), as training's ``load_from``;
+    - training's ``load_from``, which may load part of a model on purpose
+      (e.g. Table 5's transfer configs with new heads): a checkpoint of
+      which no tensor fits the model (another model altogether, e.g. a solo
+      branch's), or whose fitting tensors are not finite; what it does not
+      load is logged.
 
-    ``tools/train.py`` and ``tools/test.py`` add it to every run.
+    Before a training run, one warning says when the run does not continue
+    the work dir's previous one: ``--resume`` with no ``last_checkpoint``
+    (MMEngine starts afresh), or a run without ``--resume`` in a work dir
+    that holds one (MMEngine starts afresh and overwrites it).
 
     Args:
-        strict (bool): Refuse a ``load_from`` checkpoint that does not fit.
-            Defaults to True.
+        partial_load (bool): When testing or validating, load what fits
+            and log the rest. Defaults to False.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, strict: bool = True) -> None:
-        self.strict = strict
+    def __init__(self, partial_load: bool = False) -> None:
+        self.partial_load = partial_load
+        self._source = None
+
+    def before_run(self, runner) -> None:
+        """Note the file the run loads; warn as the class docstring says."""
+        self._source = runner._load_from
+        if not training(runner):
+            return
+        latest = last_checkpoint(runner.work_dir)
+        if runner._resume and runner._load_from is None:
+            self._source = latest
+            if latest is None:
+                print_log(
+                    f'--resume: {runner.work_dir} holds no checkpoint to '
+                    'resume (no last_checkpoint): this run starts afresh',
+                    logger='current',
+                    level=logging.WARNING)
+        elif not runner._resume and latest is not None:
+            print_log(
+                f'{runner.work_dir} holds a previous run (last_checkpoint); '
+                'this run starts afresh and overwrites its checkpoints: add '
+                '--resume to continue it',
+                logger='current',
+                level=logging.WARNING)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if runner._resume:
-            check_resume_fits(runner, checkpoint)
-            return
+        filename = self._source or runner._load_from
+        checked_checkpoint(checkpoint, filename)
         model = bare_model(runner.model)
+        name = type(model).__name__
         state = checkpoint.get('state_dict', checkpoint)
         # as Runner.load_checkpoint's default revise_keys
         state = upgraded_state_dict(model, {
             re.sub(r'^module\.', '', k): v
             for k, v in state.items()
         })
-        filename = runner._load_from
-        if self.strict:
-            check_fits(state, model.state_dict(), filename,
-                       type(model).__name__)
-            return
-        mismatch = state_dict_mismatch(state, model.state_dict())
+        expected = model_state_shapes(runner.model)
+        if runner._resume:
+            mismatch = state_dict_mismatch(state, expected)
+            if mismatch:
+                raise CheckpointError(
+                    f'checkpoint {filename}: cannot resume from it, it is of '
+                    f'another model than the {name} of this config '
+                    f'({mismatch}); resume with the config it was trained '
+                    'with')
+            check_finite(state, filename)
+        elif not training(runner) and not self.partial_load:
+            check_fits(state, expected, filename, name)
+        else:
+            self._load_part(state, expected, filename, name)
+
+    @staticmethod
+    def _load_part(state: dict, expected: dict, filename: str,
+                   name: str) -> None:
+        fitting = {
+            k: v
+            for k, v in state.items()
+            if k in expected and v.shape == expected[k].shape
+        }
+        mismatch = state_dict_mismatch(state, expected)
+        if not fitting:
+            raise CheckpointError(
+                f'checkpoint {filename} does not fit {name}: none of its '
+                f'{len(state)} tensors is one of the model\'s ({mismatch})')
+        check_finite(fitting, filename)
         if mismatch:
             print_log(
-                f'load_from {filename}: loading part of '
-                f'{type(model).__name__}; not loaded: {mismatch}',
+                f'load_from {filename}: loading part of {name}; not loaded: '
+                f'{mismatch}',
                 logger='current',
                 level=logging.WARNING)

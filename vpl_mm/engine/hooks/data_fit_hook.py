@@ -35,7 +35,9 @@ class DataFitHook(Hook):
     Both are refused naming the config key (``train_dataloader.batch_size``,
     ``<dataloader>.dataset`` and ``num_classes``). The classes are checked
     where the dataset tells them (``metainfo['classes']``).
-    ``tools/train.py`` and ``tools/test.py`` add it to every run.
+    Every config of ours has it (``default_hooks.data_fit``), whichever
+    tool builds the Runner; our tools add it to a config that does not
+    inherit ours.
     """
 
     priority = 'VERY_HIGH'

@@ -46,8 +46,8 @@ class ReseedHook(Hook):
 
     With ``randomness=dict(seed=..., deterministic=True)`` training then
     resumes bit-identically on CPU. (An ``EpochBasedTrainLoop`` resumed from
-    a checkpoint saved in the middle of an epoch restarts that epoch, as
-    MMEngine does; use the iteration-based loop to checkpoint inside epochs.)
+    a checkpoint saved in the middle of an epoch continues that epoch with
+    the random states saved in it: :class:`PreemptionHook`.)
 
     Args:
         seed (int, optional): Base seed. Defaults to ``runner.seed`` (the

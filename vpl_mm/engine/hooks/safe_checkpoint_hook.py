@@ -5,7 +5,6 @@ from mmengine.hooks import CheckpointHook
 from mmpretrain.registry import HOOKS
 
 import vpl_mm.utils.atomic  # noqa: F401  (registers 'atomic_local')
-from .checkpoint_fit_hook import check_resume_fits
 
 
 @HOOKS.register_module()
@@ -19,9 +18,6 @@ class SafeCheckpointHook(CheckpointHook):
     - With ``max_keep_ckpts``, old checkpoints are deleted only after the new
       one is written. (MMEngine deletes first, so a crash while writing can
       leave ``last_checkpoint`` pointing to a deleted file.)
-    - On resume, a checkpoint whose weights do not fit the model is refused
-      with an error naming the keys. (MMEngine loads non-strictly and only
-      warns, then trains on.)
 
     Takes the arguments of ``CheckpointHook``; ``backend_args`` defaults to
     ``dict(backend='atomic_local')``.
@@ -58,6 +54,3 @@ class SafeCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # FSDP's sharded checkpoint
                 self.file_backend.rmtree(path)
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        check_resume_fits(runner, checkpoint)

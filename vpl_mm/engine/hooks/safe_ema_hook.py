@@ -2,8 +2,6 @@ from mmengine.hooks import EMAHook as MMEngineEMAHook
 from mmpretrain.engine.hooks import EMAHook
 from mmpretrain.registry import HOOKS
 
-from .checkpoint_fit_hook import check_resume_fits
-
 
 @HOOKS.register_module()
 class SafeEMAHook(EMAHook):
@@ -18,10 +16,6 @@ class SafeEMAHook(EMAHook):
 
     - under FSDP it stops before training (``TypeError``): MMEngine's EMA
       copies the whole model on every rank, FSDP shards it;
-    - on resume it refuses a checkpoint of another model with the message
-      of :class:`SafeCheckpointHook` (hooks of higher priority see the
-      checkpoint first; the EMA's own load would fail less clearly, or,
-      with ``strict_load=False``, load it partly);
     - ``load_from`` (fine-tuning, e.g. the transfer configs with new heads;
       testing) loads as MMEngine's ``EMAHook`` does: the EMA starts from
       the checkpoint's ``state_dict`` (its EMA weights), parameters of
@@ -53,10 +47,10 @@ class SafeEMAHook(EMAHook):
         super().before_run(runner)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """On resume: refuse a checkpoint of another model, then as
-        MMPretrain's ``EMAHook``; for ``load_from``: as MMEngine's."""
+        """On resume: as MMPretrain's ``EMAHook`` (a checkpoint of another
+        model is refused before, by :class:`CheckpointFitHook`); for
+        ``load_from``: as MMEngine's."""
         if runner._resume:
-            check_resume_fits(runner, checkpoint)
             super().after_load_checkpoint(runner, checkpoint)
         else:
             # mmengine/hooks/ema_hook.py EMAHook.after_load_checkpoint: its
