@@ -26,8 +26,7 @@ model = dict(
                 learner='trans',
                 inputs=dict(
                     cnn=[
-                        'backbone.layer1', 'backbone.layer2',
-                        'backbone.layer3'
+                        'backbone.layer1', 'backbone.layer2', 'backbone.layer3'
                     ],
                     trans=[
                         'backbone.layers.2', 'backbone.layers.5',

@@ -130,15 +130,15 @@ def test_fashion_mnist_suite_resumes_and_tests_once(fashion_mnist_root,
                                                     tmp_path):
     out, work = tmp_path / 'out', tmp_path / 'work'
     argv = ('--suite', 'fashion_mnist', '--seeds', '0', '--epochs', '2',
-            '--methods', 'solo_cnn', '--train-size', '64',
-            '--eval-size', '100', '--data-root', str(fashion_mnist_root),
-            '--work-dir', str(work), '--out', str(out))
+            '--methods', 'solo_cnn', '--train-size', '64', '--eval-size',
+            '100', '--data-root', str(fashion_mnist_root), '--work-dir',
+            str(work), '--out', str(out))
     log = bench(*argv)
     assert '1 runs' in log
     records = json.loads((out / 'runs.json').read_text())
-    assert sorted((r['method'], r['split'])
-                  for r in records) == [('solo_cnn', 'test'),
-                                        ('solo_cnn', 'val')]
+    assert sorted(
+        (r['method'], r['split']) for r in records) == [('solo_cnn', 'test'),
+                                                        ('solo_cnn', 'val')]
     # the test numbers are the final weights on the test images (the first
     # 100 here: --eval-size)
     run_dir = work / 'fashion_mnist/solo_cnn_tiny_fmnist_s0'
