@@ -32,3 +32,20 @@ def teacher_branch(cfg):
         if term.get('source') == 'teacher':
             return 'cnn' if term['learner'] == 'trans' else 'trans'
     return None
+
+
+def with_teacher(cfg, folder):
+    """``cfg``, its frozen teacher (where its terms read one) a freshly
+    built branch saved under ``folder``."""
+    import os.path as osp
+
+    import torch
+    from mmpretrain.registry import MODELS
+    teacher = teacher_branch(cfg)
+    if teacher:
+        ckpt = osp.join(str(folder), 'teacher.pth')
+        torch.save(
+            dict(state_dict=MODELS.build(cfg.model[teacher]).state_dict()),
+            ckpt)
+        cfg.model.pair_head.teacher_checkpoint = ckpt
+    return cfg

@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
-from tiny_models import teacher_branch
+from tiny_models import teacher_branch, with_teacher
 
 import vpl_mm  # noqa: F401
 
@@ -258,13 +258,7 @@ def shrink(cfg, digits_root, tmp_path):
                     'backbone.layers.' + str(min(int(name.split('.')[-1]), 1))
                     for name in term.inputs.trans
                 ]
-        teacher = teacher_branch(cfg)
-        if teacher:
-            path = str(tmp_path / 'teacher.pth')
-            torch.save(
-                dict(state_dict=MODELS.build(cfg.model[teacher]).state_dict()),
-                path)
-            cfg.model.pair_head.teacher_checkpoint = path
+        with_teacher(cfg, tmp_path)
     else:
         vit = cfg.model.backbone.type == 'VisionTransformer'
         cfg.model = tiny(TINY_TRANS if vit else TINY_CNN)

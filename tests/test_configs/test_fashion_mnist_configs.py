@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, MODELS
-from tiny_models import teacher_branch
+from tiny_models import with_teacher
 
 import vpl_mm  # noqa: F401
 
@@ -63,18 +63,6 @@ def test_config_splits(fashion_mnist_root):
         [int(train.get_data_info(i)['gt_label']) for i in range(len(train))],
         minlength=10)
     assert counts.min() >= 1000, counts
-
-
-def with_teacher(cfg, tmp_path):
-    """A distillation config's teacher: a freshly built branch's weights."""
-    teacher = teacher_branch(cfg)
-    if teacher:
-        ckpt = str(tmp_path / 'teacher.pth')
-        torch.save(
-            dict(state_dict=MODELS.build(cfg.model[teacher]).state_dict()),
-            ckpt)
-        cfg.model.pair_head.teacher_checkpoint = ckpt
-    return cfg
 
 
 # the Runner's whole path (hooks, dataloaders, evaluators) for one config of
