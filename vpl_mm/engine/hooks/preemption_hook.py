@@ -1,7 +1,9 @@
 import logging
+import os
 import os.path as osp
 import random
 import signal
+import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -9,7 +11,7 @@ import torch
 import torch.distributed as dist
 from mmengine.dist import get_rank, get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook, Hook
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import HOOKS
 from torch.utils.data import BatchSampler
@@ -21,6 +23,15 @@ class Preempted(SystemExit):
     """The run stopped on a signal, its iteration saved: exit status
     128 + the signal's number, as a shell reports a process that signal
     ended (143 for SIGTERM, 138 for SIGUSR1)."""
+
+
+def _flush_logs() -> None:
+    """Write out what the loggers and the standard streams hold."""
+    for handler in logging.getLogger(
+    ).handlers + MMLogger.get_current_instance().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
 
 
 def rng_states() -> Dict[str, Any]:
@@ -213,15 +224,27 @@ class PreemptionHook(Hook):
             logger='current',
             level=logging.WARNING)
         path = self._save(runner, states)
+        status = 128 + signum
         if get_world_size() > 1:
+            # leaving now whatever comes (see below)
+            for sig in self._previous:
+                signal.signal(sig, signal.SIG_IGN)
+            self._previous = {}
             dist.barrier(group=self._group)
         self._restore_handlers()
         print_log(
-            f'{name}: saved {path}; exiting with status {128 + signum} '
+            f'{name}: saved {path}; exiting with status {status} '
             '(resume with --resume)',
             logger='current',
             level=logging.WARNING)
-        raise Preempted(128 + signum)
+        if get_world_size() > 1:
+            # a launcher (torchrun) stops the other ranks with SIGTERM as
+            # soon as one exits, and Python's own shutdown (which gives the
+            # signals their default action back) can outlast that: every
+            # rank has passed the save, so each leaves now, with the status
+            _flush_logs()
+            os._exit(status)
+        raise Preempted(status)
 
     def _save(self, runner, states: Dict[str, Any]) -> str:
         """Save the checkpoint of this iteration (all ranks take part, rank
