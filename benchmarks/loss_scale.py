@@ -32,13 +32,12 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose
-from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS, MODELS
 
 import vpl_mm  # noqa: F401
-from vpl_mm.models.utils import BRANCHES
+from vpl_mm.models.utils import BRANCHES, set_training_progress
 from .common import PHOTOS, photos
 
 
@@ -137,12 +136,9 @@ def audit(cfg, steps: int, batch, stage: str = 'both', seed: int = 0):
         for name in BRANCHES
     }
     records = []
-    # the terms' weight schedules read the run's progress: the first steps
-    # of a long run (weights as at its start)
-    hub = MessageHub.get_current_instance()
-    hub.update_info('max_iters', 10**9)
     for step in range(steps + 1):
-        hub.update_info('iter', step)
+        # the first steps of a long run: the terms' weights as at its start
+        set_training_progress(step, 10**9)
         losses, outputs = model.pair_losses(inputs, samples)
         terms = {k: v for k, v in losses.items() if k.startswith('loss')}
         record = dict(step=step, terms={})

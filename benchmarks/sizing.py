@@ -34,8 +34,8 @@ import json
 import os.path as osp
 
 import torch
-from mmengine.logging import MessageHub
 
+from vpl_mm.models.utils import set_training_progress
 from .pipeline import GPU_THROUGHPUTS
 from .speed import build, make_batch
 
@@ -79,11 +79,7 @@ def saved_bytes_per_image(model, size: int, batch: int) -> float:
         return t
 
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    # the first iteration of a run, as the runner tells the terms' weight
-    # schedules
-    hub = MessageHub.get_current_instance()
-    hub.update_info('iter', 0)
-    hub.update_info('max_iters', 1)
+    set_training_progress(0, 1)  # a run's first iteration
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(**data, mode='loss')
     return sum(n for ptr, n in seen.items() if ptr not in params) / batch

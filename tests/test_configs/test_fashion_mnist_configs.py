@@ -13,6 +13,7 @@ from mmpretrain.registry import DATASETS, MODELS
 from tiny_models import with_teacher
 
 import vpl_mm  # noqa: F401
+from vpl_mm.models.utils import set_training_progress
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FOLDER = osp.join(ROOT, 'configs', 'fashion_mnist')
@@ -109,14 +110,11 @@ def test_config_takes_a_train_and_a_val_step(path, tmp_path):
     """Every config's model (its real branches and terms, a teacher loaded
     where it has one) and optimizer: a train step with every PLM term on,
     finite, then a val step."""
-    from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
     from mmpretrain.structures import DataSample
     cfg = with_teacher(Config.fromfile(path), tmp_path)
     cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
-    hub = MessageHub.get_current_instance()  # the weight schedules read it
-    hub.update_info('iter', 0)
-    hub.update_info('max_iters', 10)
+    set_training_progress(0, 10)
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
@@ -151,12 +149,9 @@ def test_one_way_pair_cnn_learns_from_its_labels_alone(path):
     with every PLM term on (the "CL + KL" stage), the CNN's gradient is its
     cross-entropy's (eq. 1) exactly, while the transformer's gets the PLM
     terms too."""
-    from mmengine.logging import MessageHub
     from mmpretrain.structures import DataSample
     assert len(ONE_WAY) == 10
-    hub = MessageHub.get_current_instance()  # the weight schedules read it
-    hub.update_info('iter', 100)
-    hub.update_info('max_iters', 1000)
+    set_training_progress(100, 1000)
     cfg = Config.fromfile(path)
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmpretrain'):

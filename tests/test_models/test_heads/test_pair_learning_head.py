@@ -3,12 +3,12 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmpretrain.registry import MODELS
 from tiny_models import TINY_CNN, TINY_TRANS
 
 import vpl_mm  # noqa: F401
 from vpl_mm.models import PairContrastiveLoss
+from vpl_mm.models.utils import set_training_progress
 
 CL = dict(type='PairContrastiveLoss', temperature=1.0)
 KL = dict(type='PairKLDivLoss', temperature=1.0)
@@ -299,9 +299,7 @@ def test_scheduled_weight_is_applied_and_logged():
                 inputs='logits',
                 loss=KL,
                 schedule=dict(type='LinearDecayWeight'))))
-    hub = MessageHub.get_current_instance()
-    hub.update_info('max_iters', 100)
-    hub.update_info('iter', 25)
+    set_training_progress(25, 100)
     out = outputs()
     losses = head.loss(out)
     assert losses['kl_weight'].item() == 0.75

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from mmengine.logging import MessageHub
 
-from vpl_mm.models.utils import LinearDecayWeight, SigmoidRampUpWeight
+from vpl_mm.models.utils import (LinearDecayWeight, SigmoidRampUpWeight,
+                                 set_training_progress)
 from vpl_mm.models.utils.weight_schedules import training_progress
 
 
@@ -52,6 +53,9 @@ def test_progress_is_the_runners_iteration():
     hub.update_info('iter', 30)
     hub.update_info('max_iters', 120)
     assert training_progress('x') == 0.25
+    set_training_progress(90, 120)  # the writer of what it reads
+    assert (hub.get_info('iter'), hub.get_info('max_iters')) == (90, 120)
+    assert training_progress('x') == 0.75
     hub = MessageHub.get_instance('test_progress_none')
     with pytest.raises(RuntimeError, match='x: a weight schedule follows'):
         training_progress('x')

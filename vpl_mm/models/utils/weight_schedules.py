@@ -30,6 +30,14 @@ def training_progress(owner: str) -> float:
     return min(max(it / total, 0.0), 1.0)
 
 
+def set_training_progress(iteration: int, max_iters: int) -> None:
+    """Tell the weight schedules where a run is, as the runner does before
+    each iteration (for a forward outside a runner: an audit, a probe)."""
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', iteration)
+    hub.update_info('max_iters', max_iters)
+
+
 class _Span:
     """A schedule over ``[begin, end]`` of training; :meth:`phase` is the
     position in the span, 0 before it and 1 after it."""
