@@ -118,6 +118,9 @@ ONE_WAY = ('vpl_oneway', 'vpl_oneway4', 'vpl_oneway_x0y0')
 ROUND5 = ('vpl_oneway_ema', 'vpl_oneway_ema_slow', 'vpl_oneway_ramp',
           'vpl_oneway_ema_ramp', 'vpl_oneway_featdecay', 'vpl_oneway_dist',
           'vpl_oneway_ema_all')
+# round six: the shipped pair (round five's winner) with DeiT's distillation
+# token, against that pair
+ROUND6 = ('vpl_disttoken', )
 FASHION_MNIST = Suite(
     data_root='data/fashion_mnist',
     prepare=ensure_fashion_mnist,
@@ -144,7 +147,8 @@ FASHION_MNIST = Suite(
             teacher='solo_cnn'),
         **{
             name: Method(FMNIST + f'vpl_tiny_fmnist_{name[4:]}.py', PAIR)
-            for name in CANDIDATES + ONE_WAY + ROUND5 if name != 'vpl_feat2'
+            for name in CANDIDATES + ONE_WAY + ROUND5 + ROUND6
+            if name != 'vpl_feat2'
         }),
     claims=claims(
         # round five's final set: the shipped pair (its winner) against
@@ -188,7 +192,9 @@ FASHION_MNIST = Suite(
             row for name in ROUND5 for row in vs_solo(name) +
             [(name, 'vpl_oneway', 'trans'), (name, 'dis_feat2', 'trans')]
         ],
-        ('dis_feat2_bntrain', 'dis_feat2', 'trans')))
+        ('dis_feat2_bntrain', 'dis_feat2', 'trans'),
+        *vs_solo(*ROUND6),
+        *[(name, 'vpl', 'trans') for name in ROUND6]))
 
 # R2: a thinner CNN, so that the transformer ends stronger (README.md here)
 FASHION_MNIST_CROSSOVER = Suite(

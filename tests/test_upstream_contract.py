@@ -59,6 +59,15 @@ def cls_head_get_loss():
         ClsHead, '_get_loss')[:3] == ['self', 'cls_score', 'data_samples']
 
 
+def deit_head_layers():
+    from mmpretrain.models.heads import DeiTClsHead
+    head = DeiTClsHead(num_classes=3, in_channels=4)
+    names = [name for name, _ in head.layers.named_children()]
+    assert names == ['head', 'head_dist']
+    tokens = (torch.zeros(1, 4), torch.ones(1, 4))
+    assert all(a is b for a, b in zip(head.pre_logits([tokens]), tokens))
+
+
 def tool_merge_args():
     from vpl_mm.utils.launch import load_mmpretrain_tool
     for name in ('train', 'test'):
@@ -167,6 +176,9 @@ CONTRACTS = [
      'vpl_mm/models/classifiers/dml_classifier.py (refuses accumulation)'),
     (cls_head_get_loss, 'mmpretrain ClsHead._get_loss',
      'vpl_mm/models/classifiers/two_branch_classifier.py (branch_loss)'),
+    (deit_head_layers, 'mmpretrain DeiTClsHead (layers.head, layers.head_dist,'
+     ' pre_logits -> both tokens)', 'vpl_mm/models/heads/dist_token_head.py '
+     '(and the stock head vpl_mm.export writes for it)'),
     (tool_merge_args, "mmpretrain tools' parse_args(), merge_args(cfg, "
      "args)", 'vpl_mm/utils/launch.py (adapt_cfg_to_machine, '
      'add_our_flags, the config checks)'),

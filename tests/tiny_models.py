@@ -22,6 +22,12 @@ TINY_TRANS = dict(
         topk=(1, 5),
         init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)))
 
+# TINY_TRANS with DeiT's distillation token (its own linear layer)
+TINY_DEIT = dict(
+    TINY_TRANS,
+    backbone=dict(TINY_TRANS['backbone'], type='DistilledVisionTransformer'),
+    head=dict(TINY_TRANS['head'], type='DistTokenClsHead'))
+
 
 def teacher_branch(cfg):
     """The branch a pair config's PLM terms read as a frozen teacher

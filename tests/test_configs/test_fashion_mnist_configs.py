@@ -139,18 +139,20 @@ def test_config_takes_a_train_and_a_val_step(path, tmp_path):
     assert len(outputs) == 4
 
 
-ONE_WAY = sorted(glob.glob(osp.join(FOLDER, 'vpl_tiny_fmnist_oneway*.py')))
+ONE_WAY = sorted(
+    glob.glob(osp.join(FOLDER, 'vpl_tiny_fmnist_oneway*.py')) +
+    [osp.join(FOLDER, 'vpl_tiny_fmnist_disttoken.py')])
 
 
 @pytest.mark.parametrize(
     'path', ONE_WAY, ids=[osp.basename(p) for p in ONE_WAY])
 def test_one_way_pair_cnn_learns_from_its_labels_alone(path):
-    """The one-way pairs (rounds three to five, the EMA sources included):
+    """The one-way pairs (rounds three to six, the EMA sources included):
     with every PLM term on (the "CL + KL" stage), the CNN's gradient is its
     cross-entropy's (eq. 1) exactly, while the transformer's gets the PLM
     terms too."""
     from mmpretrain.structures import DataSample
-    assert len(ONE_WAY) == 10
+    assert len(ONE_WAY) == 11
     set_training_progress(100, 1000)
     cfg = Config.fromfile(path)
     torch.manual_seed(0)

@@ -209,3 +209,31 @@ def test_checkpoint_of_another_model(trained_pair, tmp_path):
     with pytest.raises(CheckpointError, match='does not fit branch `cnn`'):
         extract_branch(str(cfg), trained_pair[1], 'cnn', str(tmp_path / 'o'))
     assert_nothing_written(tmp_path / 'o')
+
+
+def test_a_distillation_token_head_becomes_deits_stock_head(
+        pair_cfg, tmp_path):
+    from mmpretrain.models.heads import DeiTClsHead
+    from tiny_models import TINY_DEIT
+    pair = dict(
+        pair_cfg,
+        trans=TINY_DEIT,
+        pair_head=dict(terms=dict(kl=dict(learner='trans', dist_token=True))))
+    torch.manual_seed(0)
+    model = MODELS.build(pair).eval()
+    Config(dict(model=pair)).dump(str(tmp_path / 'pair.py'))
+    torch.save(
+        dict(meta={}, state_dict=model.state_dict()),
+        str(tmp_path / 'pair.pth'))
+    cfg_path, ckpt_path = extract_branch(
+        str(tmp_path / 'pair.py'), str(tmp_path / 'pair.pth'), 'trans',
+        str(tmp_path / 'out'))
+    cfg = Config.fromfile(cfg_path)
+    assert cfg.model.head.type == 'DeiTClsHead'
+    stock = MODELS.build(cfg.model).eval()
+    assert type(stock.head) is DeiTClsHead
+    stock.load_state_dict(
+        torch.load(ckpt_path, weights_only=True)['state_dict'], strict=True)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(stock(x), model(x, mode='tensor')['trans'])

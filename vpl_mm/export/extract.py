@@ -46,10 +46,14 @@ def _vit_head_to_linear(head: ConfigDict,
 def _to_sdk_head(head: ConfigDict, state: Dict[str,
                                                torch.Tensor]) -> ConfigDict:
     """Swap a head MMDeploy's SDK cannot post-process for an equal one it
-    can, renaming its weights in ``state``; other heads are kept."""
+    can, renaming its weights in ``state``, and our ``DistTokenClsHead`` for
+    the stock head with its weights and inference, ``DeiTClsHead``; other
+    heads are kept."""
     if head.get('type') == 'VisionTransformerClsHead' and head.get(
             'hidden_dim') is None:
         return _vit_head_to_linear(head, state)
+    if head.get('type') == 'DistTokenClsHead':
+        return ConfigDict(head, type='DeiTClsHead')
     return head
 
 

@@ -5,7 +5,7 @@ from mmengine.runner.checkpoint import load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils.branches import BRANCHES
+from ..utils.branches import BRANCHES, embed_and_logits
 from .two_branch_classifier import TwoBranchClassifier
 
 
@@ -87,7 +87,8 @@ class PairClassifier(TwoBranchClassifier):
 
         Returns:
             tuple[dict, dict]: The losses, and per branch its ``embed``,
-            ``logits`` and recorded ``layers`` (see
+            ``logits`` and recorded ``layers``, and its distillation token's
+            ``dist_embed`` and ``dist_logits`` where terms teach it (see
             :meth:`PairLearningHead.loss`).
         """
         losses, outputs = dict(), dict()
@@ -96,8 +97,13 @@ class PairClassifier(TwoBranchClassifier):
             branch = self.branch(name)
             with torch.set_grad_enabled(learns and torch.is_grad_enabled()), \
                     self.pair_head.recording(name, branch) as layers:
-                h, z = self.embed(name, inputs)
+                feats = self.branch_feat(name, inputs)
+                h, z = embed_and_logits(branch, feats,
+                                        self._logits_layers[name])
             outputs[name] = dict(embed=h, logits=z, layers=layers)
+            if name in self.pair_head.dist_branches:
+                outputs[name]['dist_embed'], outputs[name]['dist_logits'] = \
+                    branch.head.dist_embed_and_logits(feats)
             if learns:
                 losses.update(self.branch_loss(name, z, data_samples))
         labels = (

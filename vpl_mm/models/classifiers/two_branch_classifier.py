@@ -221,7 +221,12 @@ class TwoBranchClassifier(BaseModel):
                 a list of :obj:`DataSample`.
         """
         if mode == 'tensor':
-            return {name: self.embed(name, inputs)[1] for name in BRANCHES}
+            # as ImageClassifier's tensor mode: the head's forward (e.g.
+            # DistTokenClsHead averages its two tokens' logits)
+            return {
+                name: self.branch(name).head(self.branch_feat(name, inputs))
+                for name in BRANCHES
+            }
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':

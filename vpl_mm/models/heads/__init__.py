@@ -1,4 +1,5 @@
+from .dist_token_head import DistTokenClsHead
 from .pair_learning_head import PairLearningHead
 from .pair_term import PairTerm
 
-__all__ = ['PairLearningHead', 'PairTerm']
+__all__ = ['DistTokenClsHead', 'PairLearningHead', 'PairTerm']

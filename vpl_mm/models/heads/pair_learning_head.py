@@ -134,6 +134,7 @@ class PairLearningHead(BaseModule):
         self.fc: Dict[str, str] = {}
         self.recorders: Dict[str, LayerRecorder] = {}
         self.extra_tokens: Dict[str, int] = {}
+        self.dist_branches: List[str] = []
 
     @classmethod
     def table(cls, terms: Optional[dict] = None) -> Dict[str, dict]:
@@ -198,6 +199,7 @@ class PairLearningHead(BaseModule):
         """
         owner = type(self).__name__
         self.fc = {b: logits_layer(owner, b, branches[b]) for b in BRANCHES}
+        self._check_dist_tokens(branches)
         sizes = {
             b: branches[b].get_submodule(self.fc[b]).in_features
             for b in BRANCHES
@@ -236,6 +238,32 @@ class PairLearningHead(BaseModule):
             {t.target
              for t in self.terms.values() if t.source == 'ema'}):
             self.ema[b] = PartnerEMA(branches[b], self.ema_cfg)
+
+    def _check_dist_tokens(self, branches: Dict[str, nn.Module]) -> None:
+        """Set :attr:`dist_branches`, the branches whose distillation token
+        terms teach (``dist_token=True``); refuse such a term on a head
+        without the token, and a learning branch's token that no term
+        teaches (inference would average in its untrained layer)."""
+        owner = type(self).__name__
+        self.dist_branches = sorted(
+            {t.learner
+             for t in self.terms.values() if t.dist_token})
+        for b in BRANCHES:
+            head = branches[b].head
+            has_token = hasattr(head, 'dist_embed_and_logits')
+            if b in self.dist_branches and not has_token:
+                raise ValueError(
+                    f'{owner}: terms with dist_token=True teach branch '
+                    f'`{b}`, whose head ({type(head).__name__}) has no '
+                    'distillation token: use DistTokenClsHead with '
+                    'DistilledVisionTransformer')
+            if has_token and b not in self.dist_branches and \
+                    b != self.teacher:
+                raise ValueError(
+                    f'{owner}: the head of branch `{b}` has a distillation '
+                    'token, but no term teaches it (dist_token=True): its '
+                    'layer would stay untrained, and inference averages it '
+                    'in')
 
     def _as_map(self, branch: str, output: torch.Tensor) -> torch.Tensor:
         return as_feature_map(output, self.extra_tokens[branch])
@@ -298,7 +326,9 @@ class PairLearningHead(BaseModule):
         Args:
             outputs (dict[str, dict]): Per branch, ``embed`` (N, d),
                 ``logits`` (N, C) and ``layers`` (what :meth:`recording`
-                yielded) of this forward.
+                yielded) of this forward; for the :attr:`dist_branches`
+                also ``dist_embed`` and ``dist_logits``, their distillation
+                token's (:class:`DistTokenClsHead`).
             labels (Tensor, optional): Class indices (N, ), for the gates
                 and the contrastive loss's ``exclude_same_class``.
             inputs (dict[str, Tensor], optional): Per branch, the images as
@@ -337,23 +367,33 @@ class PairLearningHead(BaseModule):
                     for b, side in sides.items()
                 }
             else:
-                sides = {b: side[term.inputs] for b, side in sides.items()}
+                sides = {
+                    b: side[term.output_key(b)]
+                    for b, side in sides.items()
+                }
             losses.update(term(sides, labels))
-        self._keep_in_graph(losses, active)
+        self._keep_in_graph(losses, active, outputs)
         return losses
 
     def _keep_in_graph(self, losses: Dict[str, torch.Tensor],
-                       active: List[PairTerm]) -> None:
-        """Add a zero term of the parameters of the terms that are off, so
+                       active: List[PairTerm], outputs: Dict[str,
+                                                             dict]) -> None:
+        """Add a zero term of the parameters of the terms that are off, and
+        of the distillation tokens' logits that no active term reads, so
         that DDP (``find_unused_parameters=False``) finds every parameter in
         the graph (e.g. the projection in eq. 7's last stage)."""
         idle = [
-            p for t in self.terms.values() if t not in active
+            p.sum() for t in self.terms.values() if t not in active
             for p in t.parameters() if p.requires_grad
+        ]
+        read = {t.learner for t in active if t.dist_token}
+        idle += [
+            outputs[b]['dist_logits'].sum() for b in self.dist_branches
+            if b not in read
         ]
         if idle and losses:
             key = next(k for k in losses if k.startswith('loss_'))
-            losses[key] = losses[key] + sum(p.sum() for p in idle) * 0.
+            losses[key] = losses[key] + sum(idle) * 0.
 
     @staticmethod
     def upgrade_keys(state_dict: dict, prefix: str = '') -> None:

@@ -74,6 +74,12 @@ class PairTerm(nn.Module):
             ReLU, Linear) per branch, as MCL and CRD use between
             heterogeneous networks. Defaults to None (the affine layer, if
             the sizes differ).
+        dist_token (bool): ``'embed'`` and ``'logits'`` terms: the learner
+            side is its distillation token's embedding or logits, not its
+            class token's (DeiT, Touvron et al. 2021: the class token learns
+            from the labels, the distillation token from the teacher); the
+            learner's head must have one (:class:`DistTokenClsHead`).
+            Defaults to False.
     """
 
     def __init__(self,
@@ -86,7 +92,8 @@ class PairTerm(nn.Module):
                  gate: Optional[str] = None,
                  stage: Optional[str] = None,
                  schedule: Optional[dict] = None,
-                 connector: Optional[dict] = None) -> None:
+                 connector: Optional[dict] = None,
+                 dist_token: bool = False) -> None:
         super().__init__()
         owner = f'PairLearningHead: term `{name}`'
         if not name.isidentifier() or 'loss' in name:
@@ -123,12 +130,17 @@ class PairTerm(nn.Module):
         if connector is not None and inputs != 'embed':
             raise ValueError(f'{owner}: a connector maps embeddings: it '
                              "needs inputs='embed'")
+        if dist_token and inputs not in VECTOR_INPUTS:
+            raise ValueError(f'{owner}: a distillation token gives an '
+                             f'embedding and logits: it needs `inputs` one '
+                             f'of {VECTOR_INPUTS}')
         if bidirectional and source != 'partner':
             raise ValueError(f'{owner}: only a live partner can learn back '
                              f'(bidirectional), not a source {source!r}')
         self.name, self.learner, self.target = name, learner, other(learner)
         self.inputs, self.source, self.gate = inputs, source, gate
         self.bidirectional, self.stage = bidirectional, stage
+        self.dist_token = dist_token
         self.schedule = None if schedule is None else MODELS.build(schedule)
         self.connector = None if connector is None else dict(connector)
         self.loss_cfg = dict(loss)
@@ -137,6 +149,14 @@ class PairTerm(nn.Module):
         self.proj: Optional[nn.Module] = None
         if self.layers is None:
             self.loss = MODELS.build(self.loss_cfg)
+
+    def output_key(self, branch: str) -> str:
+        """The key of a vector term's input in branch ``branch``'s outputs
+        (:meth:`PairLearningHead.loss`): ``'dist_'`` + :attr:`inputs` on the
+        learner side of a ``dist_token`` term, else :attr:`inputs`."""
+        if self.dist_token and branch == self.learner:
+            return f'dist_{self.inputs}'
+        return self.inputs
 
     def log_keys(self) -> List[str]:
         """The keys this term's :meth:`forward` returns."""
