@@ -30,6 +30,9 @@ class DistTokenClsHead(DeiTClsHead):
     - :meth:`forward` (and so ``predict``): the average of both logits, as
       DeiT and :class:`DeiTClsHead` infer.
 
+    On the target side of a term (a term that teaches the other branch) the
+    branch gives its class token's embedding and logits.
+
     Use it with ``DistilledVisionTransformer`` (``out_type='cls_token'``),
     whose features are the two tokens. Trained alone by ``ImageClassifier``
     its loss is :class:`DeiTClsHead`'s, the cross-entropy of the average.
