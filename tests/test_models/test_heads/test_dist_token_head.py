@@ -101,12 +101,17 @@ def test_contrastive_term_reads_the_distillation_tokens_embedding(
     torch.testing.assert_close(model.pair_head.loss(outputs)['loss_cl'], ref)
 
 
-def test_token_stays_in_graph_while_its_term_is_off(pair_cfg, batch):
+def test_token_layer_stays_in_graph_while_its_logits_term_is_off(
+        pair_cfg, batch):
+    # eq. 7's first stage: the contrastive term reads the distillation
+    # token's embedding; the KL on its logits is off
     model = deit_pair(
-        pair_cfg, kl=dict(learner='trans', dist_token=True, stage='kl'))
+        pair_cfg,
+        cl=dict(dist_token=True),
+        kl=dict(learner='trans', dist_token=True, stage='kl'))
     model.pair_head.activate(['cl'])
     losses, _ = model.pair_losses(*batch)
-    assert 'loss_kl' not in losses
+    assert 'loss_cl' in losses and 'loss_kl' not in losses
     sum(v for k, v in losses.items() if k.startswith('loss_')).backward()
     grad = model.trans.head.layers.head_dist.weight.grad
     assert grad is not None and not grad.any()

@@ -386,7 +386,10 @@ class PairLearningHead(BaseModule):
             p.sum() for t in self.terms.values() if t not in active
             for p in t.parameters() if p.requires_grad
         ]
-        read = {t.learner for t in active if t.dist_token}
+        read = {
+            t.learner
+            for t in active if t.dist_token and t.inputs == 'logits'
+        }
         idle += [
             outputs[b]['dist_logits'].sum() for b in self.dist_branches
             if b not in read
