@@ -161,6 +161,7 @@ FASHION_MNIST = Suite(
         ('vpl', 'vpl_tau1', 'both'),
         ('vpl', 'dml', 'both'),
         ('dis', 'dis_feat2', 'trans'),
+        ('dis', 'solo_trans', 'trans'),
         # rounds one to four: the gated PLM (vpl_gate) and its candidates
         *vs_solo('vpl_gate'),
         ('vpl_gate', 'dml', 'both'),
