@@ -203,8 +203,8 @@ FASHION_MNIST_CROSSOVER = Suite(
     prepare=ensure_fashion_mnist,
     splits=FMNIST_SPLITS,
     methods=fashion_mnist_methods(CROSSOVER),
-    claims=claims(*vs_solo('vpl', 'vpl_gate', 'vpl_tau1',
-                           'vpl_feat2'), ('vpl', 'vpl_gate', 'both'),
+    claims=claims(*vs_solo('vpl', 'vpl_gate', 'vpl_tau1', 'vpl_feat2'),
+                  ('vpl', 'vpl_gate', 'both'), ('vpl', 'vpl_tau1', 'both'),
                   ('vpl_gate', 'vpl_tau1', 'both'),
                   ('vpl_feat2', 'vpl_gate', 'both')))
 
