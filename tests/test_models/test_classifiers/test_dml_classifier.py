@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
+from tiny_models import TINY_DEIT
 
 import vpl_mm  # noqa: F401
 
@@ -97,3 +98,10 @@ def test_loss_and_predict_modes(dml_cfg, batch):
     }
     preds = model(inputs, copy.deepcopy(samples), mode='predict')
     assert preds[0].cnn.pred_score.shape == (10, )
+
+
+def test_refuses_a_distillation_token(dml_cfg):
+    """DML's terms read each branch's logits (the mean of both tokens' for
+    DistTokenClsHead): nothing would teach the token apart."""
+    with pytest.raises(ValueError, match='branch `trans`.*distillation'):
+        MODELS.build(dict(dml_cfg, trans=copy.deepcopy(TINY_DEIT)))

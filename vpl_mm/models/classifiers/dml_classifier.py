@@ -56,6 +56,8 @@ class DMLClassifier(TwoBranchClassifier):
     Args:
         kl_loss (dict): The KL term. Defaults to
             ``dict(type='PairKLDivLoss', temperature=1.0)`` (DML's).
+            A branch whose head has a distillation token
+            (:class:`DistTokenClsHead`) is refused.
         **kwargs: Arguments of :class:`TwoBranchClassifier` (``cnn``,
             ``trans``, ``pred_branch``, the speed and memory switches,
             ``data_preprocessor``, ``init_cfg``).
@@ -66,6 +68,16 @@ class DMLClassifier(TwoBranchClassifier):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.kl_loss = MODELS.build(kl_loss)
+        for name in BRANCHES:
+            head = self.branch(name).head
+            if hasattr(head, 'dist_embed_and_logits'):
+                raise ValueError(
+                    f'DMLClassifier: the head of branch `{name}` '
+                    f'({type(head).__name__}) has a distillation token, but '
+                    "DML's terms read the branch's logits (the mean of both "
+                    "tokens'), so nothing would teach the token apart: use "
+                    'a head without it, or PairClassifier with a term with '
+                    'dist_token=True')
 
     def _logits(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
         # through the branch's own forward, so that a DDP wrapper syncs it
