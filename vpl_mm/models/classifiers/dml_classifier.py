@@ -7,7 +7,7 @@ from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils import BRANCHES
+from ..utils.branches import BRANCHES, has_dist_token
 from .two_branch_classifier import TwoBranchClassifier
 
 
@@ -70,7 +70,7 @@ class DMLClassifier(TwoBranchClassifier):
         self.kl_loss = MODELS.build(kl_loss)
         for name in BRANCHES:
             head = self.branch(name).head
-            if hasattr(head, 'dist_embed_and_logits'):
+            if has_dist_token(head):
                 raise ValueError(
                     f'DMLClassifier: the head of branch `{name}` '
                     f'({type(head).__name__}) has a distillation token, but '

@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
 from ..losses import as_feature_map
-from ..utils.branches import BRANCHES, dry_feat, logits_layer
+from ..utils.branches import BRANCHES, dry_feat, has_dist_token, logits_layer
 from ..utils.partner_ema import PartnerEMA
 from ..utils.recorder import LayerRecorder
 from .pair_term import PairTerm
@@ -250,7 +250,7 @@ class PairLearningHead(BaseModule):
              for t in self.terms.values() if t.dist_token})
         for b in BRANCHES:
             head = branches[b].head
-            has_token = hasattr(head, 'dist_embed_and_logits')
+            has_token = has_dist_token(head)
             if b in self.dist_branches and not has_token:
                 raise ValueError(
                     f'{owner}: terms with dist_token=True teach branch '

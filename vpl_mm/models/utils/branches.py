@@ -56,6 +56,13 @@ def embed_and_logits(classifier: nn.Module, feats,
     return h, classifier.get_submodule(fc)(h)
 
 
+def has_dist_token(head: nn.Module) -> bool:
+    """Whether a branch's head has a distillation token (DeiT, Touvron et
+    al. 2021) with its own layer: :class:`DistTokenClsHead`'s
+    ``dist_embed_and_logits``."""
+    return hasattr(head, 'dist_embed_and_logits')
+
+
 def dry_input(classifier: nn.Module) -> Optional[torch.Tensor]:
     """One blank image of the size the classifier's backbone was built for
     (ViT, Swin; else 32 px) with its input channels, for dry forwards at
