@@ -110,19 +110,23 @@ def test_without_reseed_hook_resume_by_iteration_differs(
         digits_root, tmp_path):
     config = write_config(
         tmp_path / 'cfg.py', digits_root, reseed=False, by_iter=True)
-    train(config, tmp_path / 'a')
-    train(config, tmp_path / 'b', '--resume', str(tmp_path / 'a/iter_12.pth'))
-    assert not same_weights(tmp_path / f'a/iter_{ITERS}.pth',
-                            tmp_path / f'b/iter_{ITERS}.pth')
+    short = ('--cfg-options', 'train_cfg.max_iters=8')  # enough to differ
+    train(config, tmp_path / 'a', *short)
+    train(config, tmp_path / 'b', '--resume', str(tmp_path / 'a/iter_4.pth'),
+          *short)
+    assert not same_weights(tmp_path / 'a/iter_8.pth',
+                            tmp_path / 'b/iter_8.pth')
 
 
 def test_without_reseed_hook_resume_differs(digits_root, tmp_path):
     # the reference: MMEngine alone re-seeds only at start
     config = write_config(tmp_path / 'cfg.py', digits_root, reseed=False)
-    train(config, tmp_path / 'a')
-    train(config, tmp_path / 'b', '--resume', str(tmp_path / 'a/epoch_3.pth'))
-    assert not same_weights(tmp_path / f'a/epoch_{EPOCHS}.pth',
-                            tmp_path / f'b/epoch_{EPOCHS}.pth')
+    short = ('--cfg-options', 'train_cfg.max_epochs=2')  # enough to differ
+    train(config, tmp_path / 'a', *short)
+    train(config, tmp_path / 'b', '--resume', str(tmp_path / 'a/epoch_1.pth'),
+          *short)
+    assert not same_weights(tmp_path / 'a/epoch_2.pth',
+                            tmp_path / 'b/epoch_2.pth')
 
 
 def test_sigkill_mid_epoch_then_resume(straight, tmp_path):
