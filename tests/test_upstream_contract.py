@@ -53,6 +53,19 @@ def accumulative_counts():
     assert wrapper._accumulative_counts == 3
 
 
+def mmdeploy_sdk_head():
+    # the SDK meta's post-processing component is the head's type, renamed
+    # to LinearClsHead for two heads only
+    from mmdeploy.backend.sdk import export_info
+    from mmdeploy.codebase.mmpretrain.deploy.classification import \
+        Classification
+    source = inspect.getsource(Classification.get_postprocess)
+    assert "'StackedLinearClsHead'" in source
+    assert "postprocess['type'] = 'LinearClsHead'" in source
+    assert "component=post_processor['type']" in inspect.getsource(
+        export_info.get_postprocess)
+
+
 def cls_head_get_loss():
     from mmpretrain.models.heads import ClsHead
     assert _signature(
@@ -198,6 +211,9 @@ CONTRACTS = [
     (config_package_lookup, 'mmengine MODULE2PACKAGE, get_installed_path '
      'in Config._get_cfg_path', 'vpl_mm/utils/config_lookup.py (vpl_mm:: '
      'bases)'),
+    (mmdeploy_sdk_head, 'mmdeploy Classification.get_postprocess, '
+     'export_info.get_postprocess',
+     'vpl_mm/export/onnx.py (sdk_model_config)'),
     (optim_context_before_parse_losses,
      'mmengine BaseModel/MMDistributedDataParallel.train_step',
      'vpl_mm/engine/optimizers/nonfinite_optim_wrapper.py (the policy '

@@ -7,7 +7,8 @@ import torch
 
 import vpl_mm  # noqa: F401
 from vpl_mm.export import extract_branch
-from vpl_mm.export.onnx import deploy_onnx, torchscript_onnx_exporter
+from vpl_mm.export.onnx import (deploy_onnx, sdk_model_config,
+                                torchscript_onnx_exporter)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEPLOY = osp.join(ROOT, 'configs/deploy/classification_onnxruntime_{}.py')
@@ -30,6 +31,46 @@ def test_onnx_matches_pytorch(trained_pair, tmp_path, branch, shape):
     with open(osp.join(work, 'pipeline.json')) as f:
         tasks = json.load(f)['pipeline']['tasks']
     assert tasks[-1]['component'] == 'LinearClsHead'
+
+
+def test_a_grayscale_deit_branch_exports_with_a_head_the_sdk_knows(tmp_path):
+    # the shipped distillation-token pair (1-channel Fashion-MNIST ViT with
+    # DeiTClsHead once extracted), fresh weights: the random example image
+    # gets the preprocessor's one channel, and the SDK meta names
+    # LinearClsHead (the SDK has no DeiTClsHead) for the top-k of the scores
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+    config = osp.join(ROOT,
+                      'configs/fashion_mnist/vpl_tiny_fmnist_disttoken.py')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    torch.save(
+        dict(meta={}, state_dict=model.state_dict()), tmp_path / 'pair.pth')
+    cfg, ckpt = extract_branch(config, str(tmp_path / 'pair.pth'), 'trans',
+                               str(tmp_path / 'ext'))
+    assert Config.fromfile(cfg).model.head.type == 'DeiTClsHead'
+    work = str(tmp_path / 'onnx')
+    result = deploy_onnx(DEPLOY.format('static'), cfg, ckpt, work, img_size=28)
+    assert result['max_diff'] < 1e-5
+    with open(osp.join(work, 'pipeline.json')) as f:
+        post = json.load(f)['pipeline']['tasks'][-1]
+    assert post['component'] == 'LinearClsHead'
+    assert post['params']['num_classes'] == 10 and post['params']['topk'] == 1
+
+
+@pytest.mark.parametrize(
+    'head,sdk',
+    [
+        (dict(type='VisionTransformerClsHead', hidden_dim=8), 'LinearClsHead'),
+        (dict(type='LinearClsHead'), 'LinearClsHead'),
+        (dict(type='ConformerHead'), 'ConformerHead'),
+        (dict(type='MultiLabelLinearClsHead'), 'MultiLabelLinearClsHead'),
+        (dict(type='CSRAHead'), 'CSRAHead'),  # multi-label: not top-k, kept
+    ])
+def test_sdk_head_names(head, sdk):
+    from mmengine.config import Config
+    assert sdk_model_config(Config(
+        dict(model=dict(head=head)))).model.head.type == sdk
 
 
 def test_exporter_patch_is_scoped():

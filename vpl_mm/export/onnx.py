@@ -29,12 +29,50 @@ def torchscript_onnx_exporter():
         torch.onnx.export = original
 
 
-def _example_image(img: Optional[Union[str, np.ndarray]],
-                   img_size: int) -> Union[str, np.ndarray]:
+# The classification heads that MMDeploy 1.3.1's C++ SDK post-processes
+# (its csrc/mmdeploy/codebase/mmcls registers these three and no other).
+SDK_HEADS = ('LinearClsHead', 'ConformerHead', 'MultiLabelLinearClsHead')
+
+
+def _example_image(img: Optional[Union[str, np.ndarray]], img_size: int,
+                   model_cfg) -> Union[str, np.ndarray]:
+    """``img``, or a random ``img_size`` square image with as many channels
+    as the branch's data preprocessor normalises (1 for Fashion-MNIST)."""
     if img is not None:
         return img
+    mean = (model_cfg.model.get('data_preprocessor') or {}).get('mean')
+    channels = len(mean) if mean else 3
     rng = np.random.RandomState(0)
-    return rng.randint(0, 256, (img_size, img_size, 3), dtype=np.uint8)
+    return rng.randint(0, 256, (img_size, img_size, channels), dtype=np.uint8)
+
+
+def sdk_model_config(model_cfg):
+    """A copy of ``model_cfg`` for MMDeploy's SDK meta, in which a
+    single-label head that the SDK does not know is named ``LinearClsHead``.
+
+    MMDeploy exports a single-label classifier's softmax scores whatever its
+    head (its rewrite of ``BaseClassifier.forward``), and the SDK's
+    ``LinearClsHead`` post-processing is the top-k of those scores. MMDeploy's
+    own ``Classification.get_postprocess`` renames ``EfficientFormerClsHead``
+    and ``StackedLinearClsHead`` so; this mirrors it for the other heads
+    (``DeiTClsHead``, a ``VisionTransformerClsHead`` with ``hidden_dim``),
+    which the SDK would refuse to post-process. Multi-label heads are kept.
+
+    Example:
+        >>> from mmengine.config import Config
+        >>> cfg = Config(dict(model=dict(head=dict(type='DeiTClsHead'))))
+        >>> sdk_model_config(cfg).model.head.type, cfg.model.head.type
+        ('LinearClsHead', 'DeiTClsHead')
+    """
+    from mmpretrain.models.heads import ClsHead
+    from mmpretrain.registry import MODELS
+    cfg = copy.deepcopy(model_cfg)
+    head = cfg.model.head
+    cls = MODELS.get(head.type)
+    if (head.type not in SDK_HEADS and isinstance(cls, type)
+            and issubclass(cls, ClsHead)):
+        head.type = 'LinearClsHead'
+    return cfg
 
 
 def check_branch_checkpoint(model_cfg, checkpoint: str) -> None:
@@ -65,8 +103,8 @@ def deploy_onnx(deploy_cfg: str,
                 img_size: int = 224,
                 batch: int = 2,
                 device: str = 'cpu') -> Dict[str, object]:
-    """Export with MMDeploy, write the SDK meta, compare onnxruntime with
-    PyTorch.
+    """Export with MMDeploy, write the SDK meta (its head named as
+    :func:`sdk_model_config` says), compare onnxruntime with PyTorch.
 
     Args:
         deploy_cfg (str): MMDeploy deploy config, e.g.
@@ -98,14 +136,18 @@ def deploy_onnx(deploy_cfg: str,
 
     deploy, model = load_config(deploy_cfg, model_cfg)
     check_branch_checkpoint(model, checkpoint)
-    image = _example_image(img, img_size)
+    image = _example_image(img, img_size, model)
     save_file = deploy.onnx_config.save_file
     with torchscript_onnx_exporter():
         torch2onnx(image, work_dir, save_file, deploy, model, checkpoint,
                    device)
     # export2SDK edits the model config it is given (pops head.type)
     export2SDK(
-        deploy, copy.deepcopy(model), work_dir, pth=checkpoint, device=device)
+        deploy,
+        sdk_model_config(model),
+        work_dir,
+        pth=checkpoint,
+        device=device)
     onnx_path = osp.join(work_dir, save_file)
 
     processor = build_task_processor(model, deploy, device)
